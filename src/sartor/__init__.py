@@ -1,0 +1,2 @@
+"""Sartor: fine-tune large language models."""
+from .version import __version__
