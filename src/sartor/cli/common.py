@@ -1,0 +1,39 @@
+"""What every command shares: --help, parsing, and turning user errors into exit status 2."""
+import sys
+from typing import Any, Callable
+
+from ..arguments.parser import format_help, parse_args
+from ..utils.errors import NotBuiltError, SartorError
+
+
+def run_command(command: str, args_cls: type, fn: Callable[[Any], Any], argv: list[str], description: str) -> Any:
+    """Parse argv into args_cls and call fn(args). `-h/--help` prints grouped help."""
+    if any(a in ("-h", "--help") for a in argv):
+        print(format_help(args_cls, command, description))
+        return None
+    args, explicit = parse_args(args_cls, argv)
+    args._explicit = explicit  # names the user set (for filling the rest from a checkpoint's args.json)
+    return fn(args)
+
+
+def not_built(command: str, what: str) -> Callable[[list[str]], None]:
+    """A command whose feature is not built yet: it says so and exits 2."""
+
+    def main(argv: list[str]) -> None:
+        if any(a in ("-h", "--help") for a in argv):
+            print(f"usage: sartor {command} ...\n\n`sartor {command}` ({what}) is not available yet in this version of sartor.")
+            return
+        raise NotBuiltError(f"`sartor {command}` ({what}) is not available yet in this version of sartor")
+
+    return main
+
+
+def exit_on_user_error(fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except SartorError as e:
+        print(f"sartor: error: {e}", file=sys.stderr)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        print("sartor: interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,174 @@
+"""Load a model and its tokenizer: hub id or local path, dtype, attention, placement, quantisation."""
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from ..utils.errors import SartorError
+from ..utils.logging import get_logger
+
+_DTYPES = {"bfloat16": "bfloat16", "float16": "float16", "float32": "float32", "bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
+_ATTN = {"sdpa": "sdpa", "eager": "eager", "flash_attn": "flash_attention_2", "flash_attention_2": "flash_attention_2",
+         "flex_attention": "flex_attention"}
+
+
+@dataclass
+class ModelInfo:
+    """What was resolved about a model before loading it."""
+
+    model_dir: str
+    model_id: str
+    model_type: Optional[str]
+    template: Optional[str]
+    lora_target_modules: list[str]
+    torch_dtype: str
+    max_length: int
+    config: dict
+
+
+def resolve_model_dir(model: str, use_hf: bool = True, revision: Optional[str] = None, token: Optional[str] = None) -> str:
+    """A local directory as is, 'tiny' built on first use, anything else downloaded from the hub."""
+    from .tiny import TINY_NAME, ensure_tiny_model
+
+    if model == TINY_NAME:
+        return ensure_tiny_model()
+    if os.path.isdir(model):
+        return model
+    if os.path.exists(model) or model.startswith((".", "/", "~")):
+        raise SartorError(f"--model {model}: no such directory")
+    from .hub import resolve_model_dir as download
+
+    return download(model, use_hf=use_hf, revision=revision, token=token)
+
+
+def read_config(model_dir: str) -> dict:
+    path = Path(model_dir) / "config.json"
+    if not path.is_file():
+        raise SartorError(f"{model_dir} has no config.json: is it a model directory?")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _meta_for(model: str, model_dir: str, config: dict, model_type: Optional[str]):
+    from .registry import get_model_meta
+    from .detect import detect_model_meta
+
+    if model_type:
+        return get_model_meta(model_type)
+    return detect_model_meta(config, model_id=model if model != model_dir else os.path.basename(os.path.normpath(model_dir)))
+
+
+def default_dtype(config: dict, requested: Optional[str]) -> str:
+    """--torch_dtype, else the config's dtype; float16 becomes float32 without CUDA."""
+    import torch
+
+    if requested:
+        return _DTYPES[requested]
+    name = str(config.get("dtype") or config.get("torch_dtype") or "float32").replace("torch.", "")
+    name = _DTYPES.get(name, "float32")
+    if name == "float16" and not torch.cuda.is_available():
+        name = "float32"
+    return name
+
+
+def resolve_model_info(model: str, *, model_type: Optional[str] = None, torch_dtype: Optional[str] = None,
+                       use_hf: bool = True, revision: Optional[str] = None, token: Optional[str] = None) -> ModelInfo:
+    """Find the model directory, its registry entry and its defaults, without loading weights."""
+    if not model:
+        raise SartorError("give --model (a hub id, a local directory, or 'tiny')")
+    model_dir = resolve_model_dir(model, use_hf=use_hf, revision=revision, token=token)
+    config = read_config(model_dir)
+    meta = _meta_for(model, model_dir, config, model_type)
+    max_len = int(config.get("max_position_embeddings") or config.get("seq_length") or 2048)
+    return ModelInfo(
+        model_dir=model_dir, model_id=model, model_type=meta.model_type if meta else None,
+        template=meta.template if meta else None,
+        lora_target_modules=list(meta.lora_target_modules) if meta else ["all-linear"],
+        torch_dtype=default_dtype(config, torch_dtype), max_length=max_len, config=config,
+    )
+
+
+def _quant_config(quant_method: Optional[str], quant_bits: Optional[int], dtype, bnb: dict):
+    if not quant_method:
+        return None
+    if quant_method != "bnb":
+        raise SartorError(f"--quant_method {quant_method} is for export; load-time quantisation for training is bnb")
+    from ..utils.lazy import require
+
+    require("bitsandbytes", "quant")
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    if quant_bits == 8:
+        return BitsAndBytesConfig(load_in_8bit=True)
+    compute = getattr(torch, bnb.get("compute_dtype") or "") if bnb.get("compute_dtype") else dtype
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type=bnb.get("quant_type", "nf4"),
+                              bnb_4bit_use_double_quant=bnb.get("double_quant", True), bnb_4bit_compute_dtype=compute)
+
+
+def _attn_impl(name: Optional[str]) -> str:
+    impl = _ATTN.get(name or "sdpa", name or "sdpa")
+    if impl == "flash_attention_2":
+        from transformers.utils import is_flash_attn_2_available
+
+        if not is_flash_attn_2_available():
+            raise SartorError("--attn_impl flash_attn needs the flash-attn package on a CUDA GPU: pip install flash-attn")
+    return impl
+
+
+def load_tokenizer(model_dir: str, tokenizer: Optional[str] = None, trust_remote_code: bool = False):
+    from transformers import AutoTokenizer
+
+    source = tokenizer or model_dir
+    try:
+        tok = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
+    except ValueError as e:
+        if "trust_remote_code" in str(e):
+            raise SartorError(f"the tokenizer of {source} needs its own code: pass --trust_remote_code true if you trust it") from None
+        raise SartorError(f"cannot load the tokenizer of {source}: {e}") from None
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+
+def get_model_tokenizer(model: str, torch_dtype: Optional[str] = None, *, model_type: Optional[str] = None,
+                        attn_impl: Optional[str] = None, device_map: Optional[str] = None, max_memory: Optional[str] = None,
+                        model_kwargs: Optional[dict] = None, quant_method: Optional[str] = None,
+                        quant_bits: Optional[int] = None, bnb_4bit_quant_type: str = "nf4",
+                        bnb_4bit_use_double_quant: bool = True, bnb_4bit_compute_dtype: Optional[str] = None,
+                        trust_remote_code: bool = False, use_hf: bool = True, model_revision: Optional[str] = None,
+                        hub_token: Optional[str] = None, tokenizer: Optional[str] = None, load_model: bool = True,
+                        **_: Any):
+    """Load (model, tokenizer) for a hub id, local directory or 'tiny'. Returns model None if load_model is false.
+
+    The model carries `model.model_info` (a ModelInfo) for downstream steps."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    info = resolve_model_info(model, model_type=model_type, torch_dtype=torch_dtype, use_hf=use_hf,
+                              revision=model_revision, token=hub_token)
+    tok = load_tokenizer(info.model_dir, tokenizer, trust_remote_code)
+    if not load_model:
+        return None, tok
+    try:
+        config = AutoConfig.from_pretrained(info.model_dir, trust_remote_code=trust_remote_code)
+    except ValueError as e:
+        if "trust_remote_code" in str(e) or "custom code" in str(e):
+            raise SartorError(f"{model} needs code from its repository: pass --trust_remote_code true if you trust it") from None
+        raise SartorError(f"cannot read the config of {model}: {e}") from None
+    dtype = getattr(torch, info.torch_dtype)
+    kwargs: dict[str, Any] = {"dtype": dtype, "attn_implementation": _attn_impl(attn_impl), "config": config,
+                              "trust_remote_code": trust_remote_code}
+    if device_map:
+        kwargs["device_map"] = json.loads(device_map) if device_map.strip().startswith("{") else device_map
+    if max_memory:
+        kwargs["max_memory"] = {(int(k) if str(k).isdigit() else k): v for k, v in json.loads(max_memory).items()}
+    qcfg = _quant_config(quant_method, quant_bits, dtype, {"quant_type": bnb_4bit_quant_type,
+                         "double_quant": bnb_4bit_use_double_quant, "compute_dtype": bnb_4bit_compute_dtype})
+    if qcfg is not None:
+        kwargs["quantization_config"] = qcfg
+    kwargs.update(model_kwargs or {})
+    get_logger().info(f"loading {model} ({info.model_type or 'unregistered'}) as {info.torch_dtype}")
+    model_obj = AutoModelForCausalLM.from_pretrained(info.model_dir, **kwargs)
+    model_obj.model_info = info
+    return model_obj, tok
