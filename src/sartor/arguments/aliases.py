@@ -85,7 +85,7 @@ ALIASES: dict[str, tuple[str, Callable[[Any], dict]]] = {
     "eval_batch_size": ("ms-swift 2.x", _rename("per_device_eval_batch_size")),
     "dataset_test_ratio": ("ms-swift 2.x", _rename("split_dataset_ratio")),
     "dataset_split_seed": ("ms-swift 2.x", _rename("data_seed")),
-    "train_dataset_sample": ("ms-swift 2.x", _rename("train_dataset_sample")),
+    "train_dataset_sample": ("ms-swift 2.x", _rename("max_train_samples")),
     "custom_train_dataset_path": ("ms-swift 2.x", _rename("dataset")),
     "custom_val_dataset_path": ("ms-swift 2.x", _rename("val_dataset")),
     "only_save_model": ("ms-swift 2.x", _rename("save_only_model")),

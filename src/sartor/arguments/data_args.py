@@ -18,7 +18,7 @@ class DataArguments:
     columns: Optional[dict] = arg(None, 'JSON map renaming columns before standardisation, e.g. \'{"question": "query"}\'.')
     custom_dataset_info: list[str] = arg([], "JSON files that register datasets (name -> path or hub id, columns, subsets).")
     load_from_cache_file: bool = arg(True, "Reuse cached preprocessing and encoding results.")
-    train_dataset_sample: Optional[int] = arg(None, "Use at most N training rows in total after mixing (-1 or unset: all).")
+    max_train_samples: Optional[int] = arg(None, "Use at most N training rows in total after mixing datasets (unset: all).")
     model_name: list[str] = arg([], "Name for the self-cognition data: '中文名 EnglishName' (one value serves both languages).")
     model_author: list[str] = arg([], "Author for the self-cognition data: '中文 English' (one value serves both languages).")
     custom_register_path: list[str] = arg([], "Python files that register models, templates or datasets before anything loads.")

@@ -1,0 +1,78 @@
+"""`infer_main`: one query, an interactive chat, or generation over a dataset."""
+from typing import Any
+
+from ..arguments import InferArguments
+from ..utils.errors import SartorError
+from ..utils.logging import get_logger
+
+
+def prepare_engine(args: Any):
+    """Resolve a checkpoint and arguments, load model and template, and build the engine."""
+    from ..model.loader import resolve_model_info
+    from ..template import get_template
+    from ..train.setup import choose_template, read_system
+    from .engine import PtEngine
+    from .load import ckpt_of, fill_from_checkpoint, is_adapter, load_model_for_inference
+
+    ckpt = ckpt_of(args)
+    if ckpt:
+        args = fill_from_checkpoint(args, ckpt, with_dataset=getattr(args, "load_dataset_config", False))
+    if getattr(args, "merge_lora", False) and ckpt and is_adapter(ckpt):
+        from ..export.merge import merge_lora
+
+        ckpt = merge_lora(args, ckpt)
+    if not args.model and not ckpt:
+        raise SartorError("give --model or --ckpt_dir")
+    if getattr(args, "infer_backend", "pt") != "pt":
+        raise SartorError(f"--infer_backend {args.infer_backend} is not available yet; use pt")
+    model, tokenizer = load_model_for_inference(args, ckpt)
+    info = resolve_model_info(ckpt if ckpt and not is_adapter(ckpt) else args.model, model_type=args.model_type,
+                              torch_dtype=args.torch_dtype, use_hf=args.use_hf, revision=args.model_revision)
+    name = choose_template(args.template, info.template, tokenizer)
+    template = get_template(name, tokenizer, default_system=read_system(args.system))
+    engine = PtEngine(model, tokenizer, template, max_batch_size=getattr(args, "max_batch_size", 16))
+    return engine, args, ckpt
+
+
+def _rows_for_dataset_mode(args: Any):
+    from ..train.setup import load_data
+
+    if args.val_dataset:
+        from ..dataset import load_dataset
+
+        rows, _ = load_dataset(args.val_dataset, split_dataset_ratio=0.0, data_seed=args.data_seed, strict=args.strict,
+                               columns=args.columns, model_name=args.model_name, model_author=args.model_author,
+                               num_proc=args.dataset_num_proc, use_hf=args.use_hf)
+    else:
+        if not args.dataset:
+            raise SartorError("--load_dataset_config true needs a checkpoint whose args.json names its datasets")
+        _, rows = load_data(args)
+        if rows is None:
+            raise SartorError("the training run had no validation split (split_dataset_ratio 0); give --val_dataset")
+    if args.val_dataset_sample:
+        rows = rows.select(range(min(args.val_dataset_sample, len(rows))))
+    return rows
+
+
+def infer_main(args: InferArguments | None = None, **kwargs: Any) -> dict:
+    """Run inference as the arguments say; returns what was produced."""
+    from .chat import chat_loop
+    from .dataset_infer import default_result_path, infer_dataset
+    from .engine import RequestConfig
+
+    args = args or InferArguments(**kwargs)
+    engine, args, ckpt = prepare_engine(args)
+    cfg = RequestConfig.from_args(args)
+    if args.query is not None:
+        messages = [{"role": "user", "content": args.query}]
+        answer = engine.infer([messages], cfg)[0].text
+        print(answer, flush=True)
+        return {"response": answer}
+    if args.val_dataset or args.load_dataset_config:
+        rows = _rows_for_dataset_mode(args)
+        path = args.result_path or default_result_path(ckpt, args.model)
+        results = infer_dataset(engine, rows, cfg, path)
+        print(f"result_path: {path}")
+        return {"result_path": path, "results": results}
+    chat_loop(engine, cfg, system=None, stream=args.stream)
+    return {}

@@ -1,0 +1,90 @@
+"""Load what inference needs from --ckpt_dir (adapter or full checkpoint) or --model alone.
+
+A checkpoint's args.json fills every argument the user left unset, so nothing is repeated."""
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any, Optional
+
+from ..utils.errors import SartorError
+from ..utils.logging import get_logger
+
+# Arguments a checkpoint's args.json may supply.
+FROM_CHECKPOINT = (
+    "model", "model_type", "model_revision", "tokenizer", "torch_dtype", "attn_impl", "quant_method", "quant_bits",
+    "bnb_4bit_quant_type", "bnb_4bit_use_double_quant", "bnb_4bit_compute_dtype", "trust_remote_code", "use_hf",
+    "template", "system", "max_length", "tools_prompt", "train_type", "model_name", "model_author",
+)
+DATASET_FROM_CHECKPOINT = ("dataset", "val_dataset", "split_dataset_ratio", "data_seed", "columns",
+                           "custom_dataset_info", "max_train_samples")
+
+
+def is_adapter(path: str) -> bool:
+    return (Path(path) / "adapter_config.json").is_file()
+
+
+def ckpt_of(args: Any) -> Optional[str]:
+    """--ckpt_dir, or a single --adapters path (ms-swift 3/4 style), resolved to a checkpoint."""
+    from ..train.run_dir import resolve_checkpoint
+
+    path = getattr(args, "ckpt_dir", None)
+    if not path and getattr(args, "adapters", None) and len(args.adapters) == 1 and "=" not in args.adapters[0]:
+        path = args.adapters[0]
+    if not path:
+        return None
+    if not os.path.isdir(path):
+        raise SartorError(f"--ckpt_dir {path}: no such directory")
+    return resolve_checkpoint(path)
+
+
+def fill_from_checkpoint(args: Any, ckpt: str, with_dataset: bool = False) -> Any:
+    """Fill what the user left unset from the checkpoint's args.json (precedence: flags > args.json > defaults)."""
+    from ..train.run_dir import read_args
+
+    saved = read_args(ckpt)
+    if saved is None:
+        get_logger().warning(f"{ckpt} has no args.json: give --model and --template yourself")
+        return args
+    explicit = getattr(args, "_explicit", None)
+    defaults = {f.name: (f.default if f.default is not dataclasses.MISSING else f.default_factory())  # type: ignore[misc]
+                for f in dataclasses.fields(args)}
+    keys = FROM_CHECKPOINT + (DATASET_FROM_CHECKPOINT if with_dataset else ())
+    updates = {}
+    for key in keys:
+        if key not in saved or key not in defaults:
+            continue
+        user_set = key in explicit if explicit is not None else getattr(args, key) != defaults[key]
+        if not user_set:
+            updates[key] = saved[key]
+    if saved.get("model_dir") and "model" in updates and not os.path.isdir(str(updates["model"])) and updates["model"] != "tiny":
+        if os.path.isdir(saved["model_dir"]):
+            updates["model"] = saved["model_dir"]  # reuse the downloaded copy
+    new = dataclasses.replace(args, **updates)
+    new._explicit = explicit
+    return new
+
+
+def load_model_for_inference(args: Any, ckpt: Optional[str]):
+    """(model, tokenizer) in eval mode: base + adapter for a LoRA checkpoint, the checkpoint itself when full."""
+    from ..model.loader import get_model_tokenizer
+    from ..train.setup import model_kwargs_of
+
+    kwargs = model_kwargs_of(args)
+    if ckpt and not is_adapter(ckpt):
+        kwargs["model"] = ckpt  # a full checkpoint is a model directory
+    model, tokenizer = get_model_tokenizer(**kwargs)
+    if ckpt and is_adapter(ckpt):
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, ckpt, is_trainable=False)
+        tokenizer = _checkpoint_tokenizer(ckpt, tokenizer)
+    model.eval()
+    return model, tokenizer
+
+
+def _checkpoint_tokenizer(ckpt: str, fallback: Any) -> Any:
+    if (Path(ckpt) / "tokenizer_config.json").is_file():
+        from ..model.loader import load_tokenizer
+
+        return load_tokenizer(ckpt)
+    return fallback

@@ -1,0 +1,91 @@
+"""Trainer callbacks: machine-readable logs, args.json in each checkpoint, progress, curves."""
+import json
+import shutil
+import time
+from pathlib import Path
+
+from transformers import TrainerCallback
+
+from .plot import plot_run
+from .run_dir import ARGS_FILE, LOG_FILE
+
+
+class JsonlLogCallback(TrainerCallback):
+    """One JSON object per log step in <run>/logging.jsonl, with elapsed and remaining time."""
+
+    def __init__(self, run_dir: str):
+        self.path = Path(run_dir) / LOG_FILE
+        self.start = None
+        self.start_step = 0
+
+    def on_train_begin(self, args, state, control, **kw):
+        self.start = time.time()
+        self.start_step = state.global_step
+
+    def on_log(self, args, state, control, logs=None, **kw):
+        if not state.is_world_process_zero or not logs:
+            return
+        elapsed = time.time() - (self.start or time.time())
+        done = max(state.global_step - self.start_step, 0)
+        left = max(state.max_steps - state.global_step, 0)
+        row = {"step": state.global_step, "epoch": round(state.epoch or 0.0, 4), **logs,
+               "elapsed_s": round(elapsed, 2), "remaining_s": round(elapsed / done * left, 2) if done else None,
+               "max_steps": state.max_steps}
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(row, default=float) + "\n")
+
+    def on_train_end(self, args, state, control, **kw):
+        if state.is_world_process_zero:
+            plot_run(str(self.path.parent))
+
+
+class CopyArgsCallback(TrainerCallback):
+    """Copy the run's args.json into every checkpoint, so a checkpoint stands alone."""
+
+    def __init__(self, run_dir: str):
+        self.src = Path(run_dir) / ARGS_FILE
+
+    def on_save(self, args, state, control, **kw):
+        if state.is_world_process_zero and self.src.is_file():
+            ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            if ckpt.is_dir():
+                shutil.copy(self.src, ckpt / ARGS_FILE)
+
+
+class ProgressBarCallback(TrainerCallback):
+    """A progress bar on stderr with loss, tokens/s and ETA; log rows go below it as JSON."""
+
+    def __init__(self):
+        self.bar = None
+
+    def on_train_begin(self, args, state, control, **kw):
+        if state.is_world_process_zero:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=state.max_steps, initial=state.global_step, desc="train", dynamic_ncols=True)
+
+    def on_step_end(self, args, state, control, **kw):
+        if self.bar is not None:
+            self.bar.update(state.global_step - self.bar.n)
+
+    def on_log(self, args, state, control, logs=None, **kw):
+        if self.bar is None or not logs:
+            return
+        post = {k: logs[k] for k in ("loss", "tokens/s", "eval_loss") if k in logs}
+        if post:
+            self.bar.set_postfix({k: (f"{v:.4g}" if isinstance(v, float) else v) for k, v in post.items()})
+        self.bar.write(json.dumps({"step": state.global_step, **{k: (round(v, 6) if isinstance(v, float) else v)
+                                                                  for k, v in logs.items()}}), file=__import__("sys").stderr)
+
+    def on_train_end(self, args, state, control, **kw):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+class SaveLastCallback(TrainerCallback):
+    """Always save the final step, so the last checkpoint exists whatever --save_steps is."""
+
+    def on_step_end(self, args, state, control, **kw):
+        if state.global_step >= state.max_steps and args.save_strategy != "no":
+            control.should_save = True

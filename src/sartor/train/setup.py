@@ -1,0 +1,79 @@
+"""Steps shared by sft, pt and rlhf: resolve arguments, make the run directory, load data and model."""
+import dataclasses
+import importlib.util
+import os
+from pathlib import Path
+from typing import Any
+
+from ..utils.errors import SartorError
+from ..utils.logging import get_logger
+from .run_dir import default_output_dir, next_run_dir, write_args
+
+
+def load_custom_register(paths: list[str]) -> None:
+    """Import users' plug-in files that call register_model / register_template / register_dataset."""
+    for i, path in enumerate(paths):
+        if not os.path.isfile(path):
+            raise SartorError(f"--custom_register_path {path}: no such file")
+        spec = importlib.util.spec_from_file_location(f"sartor_custom_register_{i}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+
+
+def read_system(system: str | None) -> str | None:
+    """--system text, or the contents of a .txt file it names."""
+    if system and system.endswith(".txt") and os.path.isfile(system):
+        return Path(system).read_text(encoding="utf-8").strip()
+    return system
+
+
+def choose_template(requested: str | None, registry_template: str | None, tokenizer: Any) -> str:
+    """--template, else the registry's, else the tokenizer's own chat template (jinja), else default."""
+    if requested:
+        return requested
+    if registry_template:
+        return registry_template
+    return "jinja" if getattr(tokenizer, "chat_template", None) else "default"
+
+
+def resolve(args: Any, info: Any, tokenizer: Any, **overrides: Any) -> Any:
+    """The arguments with every default that depends on the model filled in (what args.json records)."""
+    values = dict(
+        model_type=args.model_type or info.model_type,
+        template=choose_template(args.template, info.template, tokenizer),
+        system=read_system(args.system),
+        max_length=args.max_length or min(info.max_length, 8192),
+        torch_dtype=info.torch_dtype,
+    )
+    values.update(overrides)
+    return dataclasses.replace(args, **values)
+
+
+def make_run_dir(args: Any) -> str:
+    output_dir = args.output_dir or default_output_dir(args.model)
+    run_dir = next_run_dir(output_dir, args.add_version)
+    get_logger().info(f"run directory: {run_dir}")
+    return run_dir
+
+
+def load_data(args: Any) -> tuple[Any, Any]:
+    """Standardised train and validation rows."""
+    from ..dataset import load_dataset
+
+    common = dict(data_seed=args.data_seed, num_proc=args.dataset_num_proc, streaming=args.streaming, strict=args.strict,
+                  columns=args.columns, model_name=args.model_name, model_author=args.model_author,
+                  custom_dataset_info=args.custom_dataset_info, load_from_cache_file=args.load_from_cache_file,
+                  use_hf=args.use_hf, hub_token=args.hub_token)
+    if not args.dataset:
+        raise SartorError("give --dataset (a registered name, a hub id or a local file)")
+    ratio = 0.0 if args.val_dataset else args.split_dataset_ratio
+    train, val = load_dataset(args.dataset, split_dataset_ratio=ratio, train_dataset_sample=args.max_train_samples, **common)
+    if args.val_dataset:
+        val, _ = load_dataset(args.val_dataset, split_dataset_ratio=0.0, **common)
+    return train, val
+
+
+def model_kwargs_of(args: Any) -> dict:
+    from ..arguments.model_args import ModelArguments
+
+    return {f.name: getattr(args, f.name) for f in dataclasses.fields(ModelArguments)}

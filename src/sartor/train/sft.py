@@ -1,0 +1,77 @@
+"""`sft_main`: supervised fine-tuning, from arguments to a run directory of checkpoints."""
+import json
+import sys
+from typing import Any
+
+from ..arguments import SftArguments
+from ..utils.logging import get_logger
+from .run_dir import write_args
+
+
+def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
+    """Train; return best/last checkpoint, best metric and the log history."""
+    import transformers
+
+    from ..dataset.collate import PaddedCollator
+    from ..dataset.encode import LazyEncodedDataset, encode_dataset, stats
+    from ..model.loader import get_model_tokenizer, resolve_model_info
+    from ..template import get_template
+    from ..tuners.prepare import prepare_model
+    from .callbacks import CopyArgsCallback, JsonlLogCallback, ProgressBarCallback, SaveLastCallback
+    from .setup import load_custom_register, load_data, make_run_dir, model_kwargs_of, resolve
+    from .trainer import SartorTrainer
+    from .training_args import build_training_args
+
+    args = args or SftArguments(**kwargs)
+    log = get_logger()
+    load_custom_register(args.custom_register_path)
+    info = resolve_model_info(args.model, model_type=args.model_type, torch_dtype=args.torch_dtype, use_hf=args.use_hf,
+                              revision=args.model_revision, token=args.hub_token)
+    _, tokenizer = get_model_tokenizer(**{**model_kwargs_of(args), "model": info.model_dir, "model_type": info.model_type},
+                                       load_model=False)
+    args = resolve(args, info, tokenizer)
+    if args.dry_run:
+        print(json.dumps({k: v for k, v in vars(args).items() if not k.startswith("_")}, indent=2, default=str))
+        return {}
+    run_dir = make_run_dir(args)
+    write_args(run_dir, args, model_dir=info.model_dir, run_dir=run_dir, command=sys.argv[1:2] and sys.argv[1])
+
+    template = get_template(args.template, tokenizer, default_system=args.system, max_length=args.max_length,
+                            truncation_strategy=args.truncation_strategy, loss_scale=args.loss_scale)
+    train_rows, val_rows = load_data(args)
+    if args.lazy_tokenize:
+        train_ds = LazyEncodedDataset(train_rows, template)
+        val_ds = LazyEncodedDataset(val_rows, template) if val_rows is not None else None
+    else:
+        train_ds = encode_dataset(train_rows, template, args.dataset_num_proc, args.load_from_cache_file, "encode train")
+        val_ds = encode_dataset(val_rows, template, args.dataset_num_proc, args.load_from_cache_file, "encode val")
+        log.info(f"train data: {stats(train_ds)}; validation data: {stats(val_ds)}")
+
+    transformers.set_seed(args.seed)
+    model, _ = get_model_tokenizer(**{**model_kwargs_of(args), "model": info.model_dir, "model_type": info.model_type,
+                                      "torch_dtype": args.torch_dtype})
+    model = prepare_model(model, args)
+    training_args = build_training_args(args, run_dir, has_eval=val_ds is not None, torch_dtype=args.torch_dtype)
+    trainer = SartorTrainer(
+        model=model, args=training_args, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tokenizer,
+        data_collator=PaddedCollator(tokenizer.pad_token_id), acc_strategy=args.acc_strategy,
+        callbacks=[JsonlLogCallback(run_dir), CopyArgsCallback(run_dir), ProgressBarCallback(), SaveLastCallback()],
+    )
+    trainer.train(resume_from_checkpoint=args.resume_from_checkpoint)
+    return finish(trainer, run_dir)
+
+
+def finish(trainer: Any, run_dir: str) -> dict:
+    """Report where everything is (SaveLastCallback saved the last step)."""
+    state = trainer.state
+    last = f"{run_dir}/checkpoint-{state.global_step}"
+    result = {
+        "run_dir": run_dir, "last_model_checkpoint": last,
+        "best_model_checkpoint": state.best_model_checkpoint or last, "best_metric": state.best_metric,
+        "global_step": state.global_step, "log_history": state.log_history,
+    }
+    if trainer.is_world_process_zero():
+        print(f"run_dir: {run_dir}")
+        print(f"last_model_checkpoint: {last}")
+        print(f"best_model_checkpoint: {result['best_model_checkpoint']}")
+    return result

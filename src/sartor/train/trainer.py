@@ -1,0 +1,84 @@
+"""The Trainer subclass: token-exact loss under padding and accumulation, accuracy and speed in logs."""
+import time
+
+import torch
+import torch.nn.functional as F
+from transformers import Trainer
+
+
+def causal_lm_loss_sum(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Summed next-token cross-entropy, number of trained tokens, number predicted right."""
+    shift_logits = logits[..., :-1, :].reshape(-1, logits.size(-1))
+    shift_labels = labels[..., 1:].reshape(-1).to(shift_logits.device)
+    loss_sum = F.cross_entropy(shift_logits.float(), shift_labels, ignore_index=-100, reduction="sum")
+    mask = shift_labels.ne(-100)
+    with torch.no_grad():
+        correct = (shift_logits.argmax(-1).eq(shift_labels) & mask).sum()
+    return loss_sum, mask.sum(), correct
+
+
+class SartorTrainer(Trainer):
+    """Loss = sum over every trained token of the optimizer step / their count (all micro-batches, all ranks)."""
+
+    def __init__(self, *args, acc_strategy: str = "token", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.acc_strategy = acc_strategy
+        # we count trained tokens across accumulation steps ourselves (see compute_loss)
+        self.model_accepts_loss_kwargs = True
+        self._meter = {"tokens": 0, "correct": 0, "counted": 0, "t0": time.time(), "seq_ok": 0, "seqs": 0}
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        labels = inputs.pop("labels")
+        if "attention_mask" in inputs:
+            self._meter["tokens"] += int(inputs["attention_mask"].sum())
+        else:
+            self._meter["tokens"] += int(inputs["input_ids"].numel())
+        outputs = model(**inputs, use_cache=False)
+        loss_sum, n_tokens, correct = causal_lm_loss_sum(outputs.logits, labels)
+        if num_items_in_batch is not None and model.training:
+            loss = loss_sum / num_items_in_batch
+            if self.args.average_tokens_across_devices and self.args.world_size > 1:
+                loss = loss * self.args.world_size  # DDP averages gradients over ranks
+            self.loss_is_scaled_for_ga = True
+        else:
+            loss = loss_sum / n_tokens.clamp(min=1)
+        if model.training:
+            self._meter["correct"] += int(correct)
+            self._meter["counted"] += int(n_tokens)
+            if self.acc_strategy == "seq":
+                self._count_seq_acc(outputs.logits, labels)
+        return (loss, outputs) if return_outputs else loss
+
+    @torch.no_grad()
+    def _count_seq_acc(self, logits: torch.Tensor, labels: torch.Tensor) -> None:
+        pred = logits[..., :-1, :].argmax(-1)
+        lab = labels[..., 1:]
+        mask = lab.ne(-100)
+        ok = ((pred.eq(lab) | ~mask).all(-1) & mask.any(-1)).sum()
+        self._meter["seq_ok"] += int(ok)
+        self._meter["seqs"] += int(mask.any(-1).sum())
+
+    def log(self, logs: dict, start_time=None) -> None:
+        if "loss" in logs and self.model.training:
+            m = self._meter
+            now = time.time()
+            if self.acc_strategy == "seq" and m["seqs"]:
+                logs["acc"] = round(m["seq_ok"] / m["seqs"], 6)
+            elif m["counted"]:
+                logs["acc"] = round(m["correct"] / m["counted"], 6)
+            logs["tokens/s"] = round(m["tokens"] / max(now - m["t0"], 1e-6), 2)
+            if torch.cuda.is_available():
+                logs["memory_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 3)
+            else:
+                logs["memory_gib"] = round(_rss_gib(), 3)
+            self._meter = {"tokens": 0, "correct": 0, "counted": 0, "t0": now, "seq_ok": 0, "seqs": 0}
+        super().log(logs, start_time)
+
+
+def _rss_gib() -> float:
+    try:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    except Exception:  # pragma: no cover - non-POSIX
+        return 0.0

@@ -1,0 +1,78 @@
+"""Build transformers TrainingArguments from Sartor's training arguments."""
+import importlib.util
+import math
+import os
+from typing import Any
+
+import torch
+from transformers import TrainingArguments
+
+from ..utils.errors import SartorError
+from ..utils.logging import get_logger
+
+
+def world_size() -> int:
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def default_grad_accum(batch_size: int) -> int:
+    """ms-swift's default: 16 samples per optimizer step across all ranks."""
+    return max(1, math.ceil(16 / (batch_size * world_size())))
+
+
+def _report_to(values: list[str]) -> list[str]:
+    out = []
+    for v in values:
+        if v == "none":
+            return ["none"]
+        if v == "tensorboard" and importlib.util.find_spec("tensorboard") is None and importlib.util.find_spec("tensorboardX") is None:
+            get_logger().info("tensorboard is not installed: metrics go to logging.jsonl only")
+            continue
+        out.append(v)
+    return out or ["none"]
+
+
+def build_training_args(args: Any, run_dir: str, has_eval: bool, torch_dtype: str) -> TrainingArguments:
+    cuda = torch.cuda.is_available()
+    lr = args.learning_rate if args.learning_rate is not None else (1e-5 if args.train_type == "full" else 1e-4)
+    eval_strategy = args.eval_strategy or (args.save_strategy if has_eval else "no")
+    if eval_strategy != "no" and not has_eval:
+        raise SartorError(f"--eval_strategy {eval_strategy} needs validation data (--val_dataset or --split_dataset_ratio > 0)")
+    metric = args.metric_for_best_model
+    greater = args.greater_is_better if args.greater_is_better is not None else not metric.endswith("loss")
+    deepspeed = args.deepspeed
+    if deepspeed and not deepspeed.endswith(".json"):
+        raise SartorError(f"--deepspeed {deepspeed}: give a DeepSpeed JSON config file (built-in names are not available yet)")
+    kwargs: dict[str, Any] = dict(
+        output_dir=run_dir, num_train_epochs=args.num_train_epochs, max_steps=args.max_steps,
+        per_device_train_batch_size=args.per_device_train_batch_size,
+        per_device_eval_batch_size=args.per_device_eval_batch_size,
+        gradient_accumulation_steps=args.gradient_accumulation_steps or default_grad_accum(args.per_device_train_batch_size),
+        learning_rate=lr, lr_scheduler_type=args.lr_scheduler_type, warmup_steps=args.warmup_steps or args.warmup_ratio,  # < 1 is a ratio in transformers 5
+        weight_decay=args.weight_decay, adam_beta1=args.adam_beta1, adam_beta2=args.adam_beta2, max_grad_norm=args.max_grad_norm,
+        optim=args.optim or ("adamw_torch_fused" if cuda else "adamw_torch"), seed=args.seed, data_seed=args.data_seed,
+        gradient_checkpointing=args.gradient_checkpointing, gradient_checkpointing_kwargs={"use_reentrant": False},
+        logging_steps=args.logging_steps, logging_first_step=args.logging_first_step,
+        save_strategy=args.save_strategy, save_steps=args.save_steps, save_total_limit=args.save_total_limit,
+        save_only_model=args.save_only_model, eval_strategy=eval_strategy, eval_steps=args.eval_steps or args.save_steps,
+        metric_for_best_model=metric if has_eval else None, greater_is_better=greater if has_eval else None,
+        load_best_model_at_end=args.load_best_model_at_end and has_eval, neftune_noise_alpha=args.neftune_noise_alpha,
+        report_to=_report_to(args.report_to), dataloader_num_workers=args.dataloader_num_workers,
+        ddp_backend=args.ddp_backend, ddp_timeout=args.ddp_timeout,
+        ddp_find_unused_parameters=args.ddp_find_unused_parameters, deepspeed=deepspeed,
+        use_liger_kernel=args.use_liger_kernel, torch_compile=args.torch_compile, remove_unused_columns=False,
+        bf16=cuda and torch_dtype == "bfloat16", fp16=cuda and torch_dtype == "float16", disable_tqdm=True,
+        length_column_name="length", label_names=["labels"],
+    )
+    if args.group_by_length:
+        kwargs["train_sampling_strategy"] = "group_by_length"
+    elif not args.train_dataloader_shuffle:
+        kwargs["train_sampling_strategy"] = "sequential"
+    for key, value in (args.training_args or {}).items():
+        kwargs[key] = value
+    known = set(TrainingArguments.__dataclass_fields__)
+    kwargs = {k: v for k, v in kwargs.items() if k in known}
+    try:
+        return TrainingArguments(**kwargs)
+    except (ValueError, TypeError) as e:
+        raise SartorError(f"invalid training arguments: {e}") from None

@@ -1,0 +1,29 @@
+"""Shared test setup: an isolated cache for the tiny model, and the shared data folder."""
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+os.environ.setdefault("SARTOR_CACHE", str(REPO / ".cache" / "test-sartor"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("WANDB_DISABLED", "true")
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    path = SHARED / "datasets"
+    if not path.is_dir():
+        pytest.skip("the shared datasets folder is not present")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_dir() -> str:
+    from sartor.model.tiny import ensure_tiny_model
+
+    return ensure_tiny_model()
