@@ -8,6 +8,7 @@ from typing import Any, Optional
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
 
+TINY_NAME_ALIAS = "tiny"
 _DTYPES = {"bfloat16": "bfloat16", "float16": "float16", "float32": "float32", "bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
 _ATTN = {"sdpa": "sdpa", "eager": "eager", "flash_attn": "flash_attention_2", "flash_attention_2": "flash_attention_2",
          "flex_attention": "flex_attention"}
@@ -74,6 +75,12 @@ def default_dtype(config: dict, requested: Optional[str]) -> str:
 def resolve_model_info(model: str, *, model_type: Optional[str] = None, torch_dtype: Optional[str] = None,
                        use_hf: bool = True, revision: Optional[str] = None, token: Optional[str] = None) -> ModelInfo:
     """Find the model directory, its registry entry and its defaults, without loading weights."""
+    if not model and model_type:
+        from .registry import get_model_meta
+
+        meta = get_model_meta(model_type)
+        model = TINY_NAME_ALIAS if meta.builtin else meta.model_id(use_hf)
+        get_logger().warning(f"--model_type {model_type} without --model (ms-swift 2.x) is deprecated: use --model {model}")
     if not model:
         raise SartorError("give --model (a hub id, a local directory, or 'tiny')")
     model_dir = resolve_model_dir(model, use_hf=use_hf, revision=revision, token=token)

@@ -34,7 +34,7 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
         print(json.dumps({k: v for k, v in vars(args).items() if not k.startswith("_")}, indent=2, default=str))
         return {}
     run_dir = make_run_dir(args)
-    write_args(run_dir, args, model_dir=info.model_dir, run_dir=run_dir, command=sys.argv[1:2] and sys.argv[1])
+    write_args(run_dir, args, model_dir=info.model_dir, output_path=run_dir)
 
     template = get_template(args.template, tokenizer, default_system=args.system, max_length=args.max_length,
                             truncation_strategy=args.truncation_strategy, loss_scale=args.loss_scale)

@@ -51,7 +51,7 @@ def build_training_args(args: Any, run_dir: str, has_eval: bool, torch_dtype: st
         learning_rate=lr, lr_scheduler_type=args.lr_scheduler_type, warmup_steps=args.warmup_steps or args.warmup_ratio,  # < 1 is a ratio in transformers 5
         weight_decay=args.weight_decay, adam_beta1=args.adam_beta1, adam_beta2=args.adam_beta2, max_grad_norm=args.max_grad_norm,
         optim=args.optim or ("adamw_torch_fused" if cuda else "adamw_torch"), seed=args.seed, data_seed=args.data_seed,
-        gradient_checkpointing=args.gradient_checkpointing, gradient_checkpointing_kwargs={"use_reentrant": False},
+        dataloader_pin_memory=cuda,
         logging_steps=args.logging_steps, logging_first_step=args.logging_first_step,
         save_strategy=args.save_strategy, save_steps=args.save_steps, save_total_limit=args.save_total_limit,
         save_only_model=args.save_only_model, eval_strategy=eval_strategy, eval_steps=args.eval_steps or args.save_steps,
@@ -64,13 +64,17 @@ def build_training_args(args: Any, run_dir: str, has_eval: bool, torch_dtype: st
         bf16=cuda and torch_dtype == "bfloat16", fp16=cuda and torch_dtype == "float16", disable_tqdm=True,
         length_column_name="length", label_names=["labels"],
     )
+    known = set(TrainingArguments.__dataclass_fields__)
+    if "activation_checkpointing" in known:  # transformers >= 5.x renamed gradient_checkpointing
+        kwargs.update(activation_checkpointing=args.gradient_checkpointing, activation_checkpointing_kwargs={"use_reentrant": False})
+    else:
+        kwargs.update(gradient_checkpointing=args.gradient_checkpointing, gradient_checkpointing_kwargs={"use_reentrant": False})
     if args.group_by_length:
         kwargs["train_sampling_strategy"] = "group_by_length"
     elif not args.train_dataloader_shuffle:
         kwargs["train_sampling_strategy"] = "sequential"
     for key, value in (args.training_args or {}).items():
         kwargs[key] = value
-    known = set(TrainingArguments.__dataclass_fields__)
     kwargs = {k: v for k, v in kwargs.items() if k in known}
     try:
         return TrainingArguments(**kwargs)

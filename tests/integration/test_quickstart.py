@@ -1,0 +1,71 @@
+"""The README quickstart end to end on the tiny model: sft on self-cognition, then infer answers as Sartor."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+QUICKSTART_SFT = [
+    "--model", "tiny", "--dataset", "self-cognition#400", "--model_name", "Sartor", "--model_author", "Acme",
+    "--train_type", "full", "--learning_rate", "2e-3", "--num_train_epochs", "1", "--per_device_train_batch_size", "8",
+    "--gradient_accumulation_steps", "1", "--warmup_ratio", "0.05", "--split_dataset_ratio", "0.05",
+    "--save_steps", "25", "--eval_steps", "25", "--logging_steps", "5", "--gradient_checkpointing", "false",
+    "--report_to", "none",
+]
+
+
+def sartor(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
+    r = subprocess.run([sys.executable, "-m", "sartor", *argv], capture_output=True, text=True, cwd=cwd, timeout=900)
+    assert r.returncode == 0, r.stderr[-4000:]
+    return r
+
+
+@pytest.fixture(scope="module")
+def quickstart(tmp_path_factory):
+    work = tmp_path_factory.mktemp("quickstart")
+    r = sartor("sft", *QUICKSTART_SFT, "--output_dir", "output/quickstart", cwd=work)
+    return work, r
+
+
+@pytest.mark.slow
+def test_run_directory_layout(quickstart):
+    work, r = quickstart
+    runs = sorted((work / "output/quickstart").glob("v0-*"))
+    assert len(runs) == 1
+    run = runs[0]
+    assert f"run_dir: output/quickstart/{run.name}" in r.stdout
+    args = json.loads((run / "args.json").read_text())
+    assert args["model"] == "tiny" and args["template"] == "chatml" and "sartor_version" in args
+    rows = [json.loads(x) for x in (run / "logging.jsonl").read_text().splitlines()]
+    train_rows = [x for x in rows if "loss" in x]
+    for key in ("step", "epoch", "loss", "grad_norm", "learning_rate", "tokens/s", "memory_gib", "elapsed_s", "remaining_s"):
+        assert key in train_rows[-1], key
+    assert any("eval_loss" in x for x in rows)
+    assert (run / "images" / "loss.png").is_file()
+    ckpts = sorted(run.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    last = ckpts[-1]
+    for name in ("model.safetensors", "config.json", "tokenizer.json", "args.json", "trainer_state.json"):
+        assert (last / name).is_file(), name
+    assert not list(last.glob("*.bin")) and not list(last.glob("pytorch_model*"))
+
+
+@pytest.mark.slow
+def test_loss_fell(quickstart):
+    work, _ = quickstart
+    run = next((work / "output/quickstart").glob("v0-*"))
+    rows = [json.loads(x) for x in (run / "logging.jsonl").read_text().splitlines()]
+    losses = [x["loss"] for x in rows if "loss" in x]
+    evals = [x["eval_loss"] for x in rows if "eval_loss" in x]
+    assert losses[-1] < losses[0] * 0.5
+    assert evals[-1] < evals[0]
+
+
+@pytest.mark.slow
+def test_infer_answers_as_sartor(quickstart):
+    work, _ = quickstart
+    r = sartor("infer", "--ckpt_dir", "output/quickstart", "--query", "who are you?", "--temperature", "0",
+               "--max_new_tokens", "64", cwd=work)
+    answer = r.stdout.strip()
+    assert "Sartor" in answer, answer
+    assert "[sartor" not in r.stdout  # logs go to stderr, the answer alone to stdout
