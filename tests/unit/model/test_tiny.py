@@ -40,3 +40,17 @@ def test_tokenizer_round_trips_unicode_and_keeps_specials_atomic():
     ids = tok(text, add_special_tokens=False)["input_ids"]
     assert tok.decode(ids) == text
     assert tok.convert_tokens_to_ids("<|im_end|>") in ids and len(tok) < 5000
+
+
+def test_model_type_without_model_is_the_old_way_to_pick_a_model(caplog):
+    import logging
+
+    from sartor.model.loader import resolve_model_info
+
+    logging.getLogger("sartor").addHandler(caplog.handler)
+    try:
+        info = resolve_model_info(None, model_type="tiny")
+    finally:
+        logging.getLogger("sartor").removeHandler(caplog.handler)
+    assert info.model_type == "tiny" and info.template == "chatml"
+    assert any("--model_type tiny without --model" in r.getMessage() for r in caplog.records)
