@@ -32,6 +32,7 @@ class PtArguments(SftArguments):
 
     loss_scale: Literal["default", "last_round", "all"] = arg("all", "Which tokens carry loss (pt: all).")
     packing: bool = arg(True, "Bin-pack rows into sequences of --max_length (attention never crosses rows).")
+    truncation_strategy: Literal["delete", "left", "right"] = arg("right", "Texts over --max_length: keep the first --max_length tokens (right), the last (left), or drop them (delete).")
 
 
 @dataclass

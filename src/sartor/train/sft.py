@@ -1,9 +1,9 @@
 """`sft_main`: supervised fine-tuning, from arguments to a run directory of checkpoints."""
 import json
-import sys
 from typing import Any
 
 from ..arguments import SftArguments
+from ..utils.errors import SartorError
 from ..utils.logging import get_logger
 from .run_dir import write_args
 
@@ -12,7 +12,8 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
     """Train; return best/last checkpoint, best metric and the log history."""
     import transformers
 
-    from ..dataset.collate import PaddedCollator
+    from ..dataset.collate import build_collator
+    from ..dataset.packing import pack_dataset
     from ..dataset.encode import LazyEncodedDataset, encode_dataset, stats
     from ..model.loader import get_model_tokenizer, resolve_model_info
     from ..template import get_template
@@ -39,6 +40,8 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
     template = get_template(args.template, tokenizer, default_system=args.system, max_length=args.max_length,
                             truncation_strategy=args.truncation_strategy, loss_scale=args.loss_scale)
     train_rows, val_rows = load_data(args)
+    if args.lazy_tokenize and args.packing:
+        raise SartorError("--packing true needs the data encoded up front: drop --lazy_tokenize")
     if args.lazy_tokenize:
         train_ds = LazyEncodedDataset(train_rows, template)
         val_ds = LazyEncodedDataset(val_rows, template) if val_rows is not None else None
@@ -46,6 +49,9 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
         train_ds = encode_dataset(train_rows, template, args.dataset_num_proc, args.load_from_cache_file, "encode train")
         val_ds = encode_dataset(val_rows, template, args.dataset_num_proc, args.load_from_cache_file, "encode val")
         log.info(f"train data: {stats(train_ds)}; validation data: {stats(val_ds)}")
+        if args.packing:
+            train_ds = pack_dataset(train_ds, args.max_length)
+            val_ds = pack_dataset(val_ds, args.max_length) if val_ds is not None else None
 
     transformers.set_seed(args.seed)
     model, _ = get_model_tokenizer(**{**model_kwargs_of(args), "model": info.model_dir, "model_type": info.model_type,
@@ -54,7 +60,7 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
     training_args = build_training_args(args, run_dir, has_eval=val_ds is not None, torch_dtype=args.torch_dtype)
     trainer = SartorTrainer(
         model=model, args=training_args, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tokenizer,
-        data_collator=PaddedCollator(tokenizer.pad_token_id), acc_strategy=args.acc_strategy,
+        data_collator=build_collator(tokenizer, args.padding_free, args.packing), acc_strategy=args.acc_strategy,
         callbacks=[JsonlLogCallback(run_dir), CopyArgsCallback(run_dir), ProgressBarCallback(), SaveLastCallback()],
     )
     trainer.train(resume_from_checkpoint=args.resume_from_checkpoint)

@@ -1,0 +1,118 @@
+"""Template: renders canonical rows and encodes them into input_ids and labels."""
+from typing import Any, Optional
+
+from .errors import TemplateError
+from .generic import render_generic
+from .labels import label_tokens, select_spans, tokenize_with_offsets, truncate
+from .messages import normalize_messages, normalize_tools
+from .meta import TemplateMeta, fill
+from .rendered import Rendered
+
+LOSS_SCALES = ("default", "last_round", "all")
+TRUNCATION_STRATEGIES = ("delete", "left", "right")
+
+
+class Template:
+    """A chat format bound to a tokenizer. `render` gives the text, `encode` ids and labels."""
+
+    def __init__(self, meta: TemplateMeta, tokenizer: Any, default_system: Optional[str] = None,
+                 max_length: Optional[int] = None, truncation_strategy: str = "delete",
+                 loss_scale: str = "default") -> None:
+        if truncation_strategy not in TRUNCATION_STRATEGIES:
+            raise TemplateError(f"truncation_strategy must be one of {TRUNCATION_STRATEGIES}, got {truncation_strategy!r}")
+        if loss_scale not in LOSS_SCALES:
+            raise TemplateError(f"loss_scale must be one of {LOSS_SCALES}, got {loss_scale!r}")
+        if max_length is not None and max_length < 1:
+            raise TemplateError(f"max_length must be positive, got {max_length}")
+        self.meta = meta
+        self.template_type = meta.template_type
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+        self.truncation_strategy = truncation_strategy
+        self.loss_scale = loss_scale
+        self.render_options: dict[str, Any] = dict(meta.render_options)
+        self.default_system = meta.default_system if default_system is None else default_system
+        if default_system is not None and not meta.supports_system:
+            raise TemplateError(f"template {meta.template_type!r} does not support a system message")
+        self.special = {"BOS": getattr(tokenizer, "bos_token", None) or "",
+                        "EOS": getattr(tokenizer, "eos_token", None) or ""}
+        for name in ("BOS", "EOS"):
+            if not self.special[name] and any("{{%s}}" % name in p for p in meta.pieces()):
+                raise TemplateError(f"template {meta.template_type!r} needs the tokenizer's "
+                                    f"{name.lower()}_token, but the tokenizer has none")
+        self.adds_bos = bool(meta.auto_bos and self.special["BOS"]) and _tokenizer_adds_bos(tokenizer)
+        self.eots = [e for e in (self.piece("eot"), self.special["EOS"]) if e]
+        self.stop_words = self._stop_words()
+
+    # -- pieces -------------------------------------------------------------------------------
+    def fill(self, piece: Optional[str], **values: Any) -> str:
+        """A piece with the tokenizer's special tokens and the given values filled in."""
+        return fill(piece or "", **self.special, **values)
+
+    def piece(self, name: str) -> str:
+        """A named piece of the meta (e.g. 'eot', 'gen_prompt') with special tokens filled in."""
+        return self.fill(getattr(self.meta, name))
+
+    def _stop_words(self) -> list[str]:
+        words = [self.piece("eot")] + [self.fill(w) for w in self.meta.stop_words] + [self.special["EOS"]]
+        return list(dict.fromkeys(w for w in words if w))
+
+    # -- rendering -----------------------------------------------------------------------------
+    def render_spans(self, messages: list[dict], tools: Optional[list[dict]] = None,
+                     add_generation_prompt: bool = False) -> Rendered:
+        """The rendered text with the label span of every assistant message."""
+        msgs = normalize_messages(messages)
+        tool_list = normalize_tools(tools)
+        if self.meta.renderer is None:
+            return render_generic(self, msgs, tool_list, add_generation_prompt)
+        if tool_list and not self.meta.supports_tools:
+            raise TemplateError(f"template {self.template_type!r} has no tool format")
+        return self.meta.renderer(self, msgs, tool_list, add_generation_prompt, **self.render_options)
+
+    def render(self, messages: list[dict], tools: Optional[list[dict]] = None,
+               add_generation_prompt: bool = False) -> str:
+        """The conversation as text, exactly as the model's own chat template writes it."""
+        return self.render_spans(messages, tools, add_generation_prompt).text
+
+    # -- encoding ------------------------------------------------------------------------------
+    def encode(self, row: dict) -> Optional[dict]:
+        """`{"input_ids", "labels", "length"}` for one canonical row; None when the row is longer than
+        max_length and truncation_strategy is 'delete'."""
+        if not isinstance(row, dict) or "messages" not in row:
+            raise TemplateError("a row must be a dict with a 'messages' list")
+        messages = normalize_messages(row["messages"])
+        rendered = self.render_spans(messages, row.get("tools"))
+        ids, offsets = tokenize_with_offsets(self.tokenizer, rendered.text)
+        if self.loss_scale == "all":
+            labels = list(ids)
+        else:
+            spans = select_spans(rendered.spans, messages, self.loss_scale)
+            labels = label_tokens(ids, offsets, spans)
+        result = truncate(ids, labels, self.max_length, self.truncation_strategy)
+        if result is None:
+            return None
+        ids, labels = result
+        return {"input_ids": ids, "labels": labels, "length": len(ids)}
+
+    def encode_prompt(self, messages: list[dict], tools: Optional[list[dict]] = None) -> list[int]:
+        """Token ids of the conversation followed by the generation prompt (for inference)."""
+        text = self.render(messages, tools, add_generation_prompt=True)
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def parse_tool_calls(self, text: str) -> list[dict]:
+        """Tool calls in a generated reply, as OpenAI `{"type": "function", "function": {...}}` dicts."""
+        if self.meta.tool_call_parser is None:
+            raise TemplateError(f"template {self.template_type!r} has no tool-call format")
+        return self.meta.tool_call_parser(text)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.template_type!r})"
+
+
+def _tokenizer_adds_bos(tokenizer: Any) -> bool:
+    """Whether the tokenizer puts its BOS token first when it encodes with special tokens."""
+    try:
+        ids = tokenizer("a", add_special_tokens=True)["input_ids"]
+    except Exception:  # noqa: BLE001 - any tokenizer failure just means "no"
+        return False
+    return bool(ids) and ids[0] == getattr(tokenizer, "bos_token_id", None)

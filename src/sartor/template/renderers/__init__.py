@@ -1,0 +1,1 @@
+"""Dedicated renderers for formats that TemplateMeta pieces cannot express."""
