@@ -7,7 +7,7 @@ from ..utils.errors import SartorError
 
 def export_main(args: ExportArguments | None = None, **kwargs: Any) -> dict:
     from ..infer.load import ckpt_of, fill_from_checkpoint, is_adapter
-    from .merge import merge_lora
+    from .merge import merge_checkpoint
 
     args = args or ExportArguments(**kwargs)
     ckpt = ckpt_of(args)
@@ -19,6 +19,6 @@ def export_main(args: ExportArguments | None = None, **kwargs: Any) -> dict:
         raise SartorError("nothing to export: pass --merge_lora true")
     if not ckpt or not is_adapter(ckpt):
         raise SartorError("--merge_lora needs --ckpt_dir pointing at a LoRA checkpoint (with adapter_config.json)")
-    path = merge_lora(args, ckpt, args.output_dir)
+    path = merge_checkpoint(args, ckpt, args.output_dir)
     print(f"merged_model: {path}")
     return {"merged_model": path}

@@ -31,7 +31,7 @@ def _logits(model: Any, batch: dict) -> torch.Tensor:
     return out * batch["attention_mask"].unsqueeze(-1)
 
 
-def merge_lora(args: Any, ckpt: str, output_dir: Optional[str] = None) -> str:
+def merge_checkpoint(args: Any, ckpt: str, output_dir: Optional[str] = None) -> str:
     """Write <ckpt>-merged (or output_dir) and return its path."""
     from peft import PeftModel
 
@@ -69,3 +69,15 @@ def merge_lora(args: Any, ckpt: str, output_dir: Optional[str] = None) -> str:
         (out / "args.json").write_text(json.dumps(data, ensure_ascii=False, indent=2))
     log.info(f"merged model written to {out}")
     return str(out)
+
+
+def merge_lora(ckpt_dir: str, output_dir: Optional[str] = None, **kwargs: Any) -> str:
+    """Python API: merge the LoRA checkpoint at ckpt_dir (its args.json supplies the base); returns the merged dir."""
+    from ..arguments import ExportArguments
+    from ..infer.load import ckpt_of, fill_from_checkpoint, is_adapter
+
+    args = ExportArguments(ckpt_dir=ckpt_dir, merge_lora=True, **kwargs)
+    ckpt = ckpt_of(args)
+    if not ckpt or not is_adapter(ckpt):
+        raise SartorError(f"{ckpt_dir} is not a LoRA checkpoint (no adapter_config.json)")
+    return merge_checkpoint(fill_from_checkpoint(args, ckpt), ckpt, output_dir)

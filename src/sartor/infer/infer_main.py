@@ -18,9 +18,9 @@ def prepare_engine(args: Any):
     if ckpt:
         args = fill_from_checkpoint(args, ckpt, with_dataset=getattr(args, "load_dataset_config", False))
     if getattr(args, "merge_lora", False) and ckpt and is_adapter(ckpt):
-        from ..export.merge import merge_lora
+        from ..export.merge import merge_checkpoint
 
-        ckpt = merge_lora(args, ckpt)
+        ckpt = merge_checkpoint(args, ckpt)
     if not args.model and not ckpt:
         raise SartorError("give --model or --ckpt_dir")
     if getattr(args, "infer_backend", "pt") != "pt":
