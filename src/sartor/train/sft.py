@@ -58,8 +58,13 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
                                       "torch_dtype": args.torch_dtype})
     model = prepare_model(model, args)
     training_args = build_training_args(args, run_dir, has_eval=val_ds is not None, torch_dtype=args.torch_dtype)
+    optimizers = (None, None)
+    if args.lorap_lr_ratio and args.train_type == "lora":
+        from ..tuners.lora_plus import lora_plus_optimizer
+
+        optimizers = (lora_plus_optimizer(model, training_args, args.lorap_lr_ratio), None)
     trainer = SartorTrainer(
-        model=model, args=training_args, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tokenizer,
+        model=model, args=training_args, optimizers=optimizers, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tokenizer,
         data_collator=build_collator(tokenizer, args.padding_free, args.packing), acc_strategy=args.acc_strategy,
         callbacks=[JsonlLogCallback(run_dir), CopyArgsCallback(run_dir), ProgressBarCallback(), SaveLastCallback()],
     )
