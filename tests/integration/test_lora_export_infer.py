@@ -1,7 +1,5 @@
 """LoRA SFT, merge with export, and dataset inference, as a user runs them."""
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,18 +8,12 @@ import torch
 ALPACA = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "alpaca_en_demo.json"
 
 
-def sartor(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
-    r = subprocess.run([sys.executable, "-m", "sartor", *argv], capture_output=True, text=True, cwd=cwd, timeout=900)
-    assert r.returncode == 0, r.stderr[-4000:]
-    return r
-
-
 @pytest.fixture(scope="module")
-def lora_run(tmp_path_factory):
+def lora_run(tmp_path_factory, sartor_cli):
     if not ALPACA.is_file():
         pytest.skip("shared datasets not present")
     work = tmp_path_factory.mktemp("lora")
-    sartor("sft", "--model", "tiny", "--dataset", f"{ALPACA}#64", "--train_type", "lora", "--lora_rank", "8",
+    sartor_cli("sft", "--model", "tiny", "--dataset", f"{ALPACA}#64", "--train_type", "lora", "--lora_rank", "8",
            "--learning_rate", "5e-3", "--max_steps", "8", "--per_device_train_batch_size", "4",
            "--gradient_accumulation_steps", "1", "--split_dataset_ratio", "0.1", "--save_steps", "4",
            "--logging_steps", "2", "--max_length", "256", "--report_to", "none", "--output_dir", "out", cwd=work)
@@ -40,7 +32,7 @@ def test_lora_checkpoint_is_a_standard_peft_adapter(lora_run):
 
 
 @pytest.mark.slow
-def test_export_merge_loads_in_plain_transformers_and_matches_adapter(lora_run):
+def test_export_merge_loads_in_plain_transformers_and_matches_adapter(lora_run, sartor_cli):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -48,7 +40,7 @@ def test_export_merge_loads_in_plain_transformers_and_matches_adapter(lora_run):
 
     work, run = lora_run
     ckpt = run / "checkpoint-8"
-    r = sartor("export", "--ckpt_dir", str(ckpt), "--merge_lora", "true", cwd=work)
+    r = sartor_cli("export", "--ckpt_dir", str(ckpt), "--merge_lora", "true", cwd=work)
     merged_dir = Path(f"{ckpt}-merged")
     assert f"merged_model: {merged_dir}" in r.stdout
     for name in ("config.json", "generation_config.json", "tokenizer.json", "args.json"):
@@ -70,10 +62,10 @@ def test_export_merge_loads_in_plain_transformers_and_matches_adapter(lora_run):
 
 
 @pytest.mark.slow
-def test_infer_over_a_dataset_writes_every_row(lora_run):
+def test_infer_over_a_dataset_writes_every_row(lora_run, sartor_cli):
     work, run = lora_run
     out = work / "result.jsonl"
-    r = sartor("infer", "--ckpt_dir", str(run), "--val_dataset", f"{ALPACA}#20", "--max_new_tokens", "8",
+    r = sartor_cli("infer", "--ckpt_dir", str(run), "--val_dataset", f"{ALPACA}#20", "--max_new_tokens", "8",
                "--temperature", "0", "--max_batch_size", "8", "--result_path", str(out), cwd=work)
     assert f"result_path: {out}" in r.stdout
     rows = [json.loads(line) for line in out.read_text().splitlines()]
@@ -82,9 +74,9 @@ def test_infer_over_a_dataset_writes_every_row(lora_run):
 
 
 @pytest.mark.slow
-def test_infer_reuses_the_run_validation_split(lora_run):
+def test_infer_reuses_the_run_validation_split(lora_run, sartor_cli):
     work, run = lora_run
-    r = sartor("infer", "--ckpt_dir", str(run), "--load_dataset_config", "true", "--max_new_tokens", "4",
+    r = sartor_cli("infer", "--ckpt_dir", str(run), "--load_dataset_config", "true", "--max_new_tokens", "4",
                "--temperature", "0", cwd=work)
     path = Path(work / r.stdout.split("result_path: ")[1].strip())
     rows = [json.loads(line) for line in path.read_text().splitlines()]

@@ -1,7 +1,5 @@
 """The README quickstart end to end on the tiny model: sft on self-cognition, then infer answers as Sartor."""
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -9,16 +7,10 @@ import pytest
 QUICKSTART = Path(__file__).resolve().parents[2] / "examples" / "quickstart.yaml"
 
 
-def sartor(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
-    r = subprocess.run([sys.executable, "-m", "sartor", *argv], capture_output=True, text=True, cwd=cwd, timeout=900)
-    assert r.returncode == 0, r.stderr[-4000:]
-    return r
-
-
 @pytest.fixture(scope="module")
-def quickstart(tmp_path_factory):
+def quickstart(tmp_path_factory, sartor_cli):
     work = tmp_path_factory.mktemp("quickstart")
-    r = sartor("sft", str(QUICKSTART), "--report_to", "none", cwd=work)
+    r = sartor_cli("sft", str(QUICKSTART), "--report_to", "none", cwd=work)
     return work, r
 
 
@@ -57,9 +49,9 @@ def test_loss_fell(quickstart):
 
 
 @pytest.mark.slow
-def test_infer_answers_as_sartor(quickstart):
+def test_infer_answers_as_sartor(quickstart, sartor_cli):
     work, _ = quickstart
-    r = sartor("infer", "--ckpt_dir", "output/quickstart", "--query", "who are you?", "--temperature", "0",
+    r = sartor_cli("infer", "--ckpt_dir", "output/quickstart", "--query", "who are you?", "--temperature", "0",
                "--max_new_tokens", "64", cwd=work)
     answer = r.stdout.strip()
     assert "Sartor" in answer, answer

@@ -1,13 +1,7 @@
 """Bad input from a user gets a clear one-line error and exit status 2, never a stack trace."""
 import json
-import subprocess
-import sys
 
 import pytest
-
-
-def run(*argv, cwd):
-    return subprocess.run([sys.executable, "-m", "sartor", *argv], capture_output=True, text=True, timeout=300, cwd=cwd)
 
 
 @pytest.mark.parametrize("argv,needle", [
@@ -20,15 +14,15 @@ def run(*argv, cwd):
     (["export", "--ckpt_dir", "."], "--merge_lora"),
     (["sft", "--model", "tiny", "--per_device_train_batch_size", "0"], "--per_device_train_batch_size"),
 ])
-def test_clear_error_exit_2(tmp_path, argv, needle):
-    r = run(*argv, cwd=tmp_path)
+def test_clear_error_exit_2(tmp_path, argv, needle, sartor_cli):
+    r = sartor_cli(*argv, cwd=tmp_path, check=False)
     assert r.returncode == 2, r.stderr[-2000:]
     assert needle in r.stderr
     assert "Traceback" not in r.stderr
 
 
-def test_bad_row_names_file_and_row(tmp_path):
+def test_bad_row_names_file_and_row(tmp_path, sartor_cli):
     data = tmp_path / "bad.jsonl"
     data.write_text(json.dumps({"instruction": "hi", "output": "hello"}) + "\n" + json.dumps({"instruction": 5}) + "\n")
-    r = run("sft", "--model", "tiny", "--dataset", str(data), "--strict", "true", "--max_steps", "1", cwd=tmp_path)
+    r = sartor_cli("sft", "--model", "tiny", "--dataset", str(data), "--strict", "true", "--max_steps", "1", cwd=tmp_path, check=False)
     assert r.returncode == 2 and "bad.jsonl" in r.stderr and "row 2" in r.stderr and "Traceback" not in r.stderr
