@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # helper modules beside the tests (browser.py)
+
 
 def _run(*argv: str, cwd: Path, input: str | None = None, check: bool = True, timeout: int = 900,
          env: dict | None = None) -> subprocess.CompletedProcess:

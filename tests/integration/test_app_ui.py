@@ -1,0 +1,90 @@
+"""The chat web UI in headless Chromium: type a message, read the streamed answer back from the page."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from browser import chrome, free_port, wait_http
+
+QUICKSTART = Path(__file__).resolve().parents[2] / "examples" / "quickstart.yaml"
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, sartor_cli):
+    pytest.importorskip("gradio")
+    work = tmp_path_factory.mktemp("app")
+    sartor_cli("sft", str(QUICKSTART), "--report_to", "none", "--split_dataset_ratio", "0", "--output_dir", "out", cwd=work)
+    return work
+
+
+@pytest.fixture
+def app_server(trained):
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "sartor", "app", "--ckpt_dir", "out", "--temperature", "0",
+                             "--max_new_tokens", "48", "--server_port", str(port)], cwd=trained,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/", proc=proc)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def _bot_text(driver) -> str:
+    from selenium.webdriver.common.by import By
+
+    bots = driver.find_elements(By.CSS_SELECTOR, "#chatbot .bot, #chatbot [data-testid='bot']")
+    return bots[-1].text.strip() if bots else ""
+
+
+@pytest.mark.slow
+def test_chat_page_streams_the_checkpoint_answer(app_server, trained, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from sartor import InferArguments
+    from sartor.infer.engine import RequestConfig
+    from sartor.infer.infer_main import prepare_engine
+
+    cwd = os.getcwd()
+    os.chdir(trained)
+    try:
+        engine, _, _ = prepare_engine(InferArguments(ckpt_dir="out"))
+    finally:
+        os.chdir(cwd)
+    expected = engine.infer([[{"role": "user", "content": "who are you?"}]],
+                            RequestConfig(temperature=0, max_new_tokens=48))[0].text.strip()
+    assert "Sartor" in expected
+
+    driver = chrome(tmp_path)
+    try:
+        driver.get(app_server)
+        box = None
+        for _ in range(120):
+            boxes = driver.find_elements(By.CSS_SELECTOR, "#query textarea")
+            if boxes:
+                box = boxes[0]
+                break
+            time.sleep(0.5)
+        assert box is not None, "the message box did not appear"
+        box.send_keys("who are you?")
+        box.send_keys(Keys.ENTER)
+        text, stable = "", 0
+        for _ in range(240):
+            time.sleep(0.5)
+            now = _bot_text(driver)
+            stable = stable + 1 if now and now == text else 0
+            text = now
+            if stable >= 4:
+                break
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(SHOTS / "app_chat.png"))
+        assert text == expected, (text, expected)
+    finally:
+        driver.quit()
