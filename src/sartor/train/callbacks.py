@@ -21,6 +21,22 @@ class JsonlLogCallback(TrainerCallback):
     def on_train_begin(self, args, state, control, **kw):
         self.start = time.time()
         self.start_step = state.global_step
+        if state.global_step > 0 and state.is_world_process_zero:  # resumed from a checkpoint
+            self._rows_up_to_checkpoint(state)
+
+    def _rows_up_to_checkpoint(self, state) -> None:
+        """A resumed run's log starts with every row up to the checkpoint's step, once, so the file and the loss
+        curve read as one uninterrupted run: in a new run directory, the rows of the checkpoint's history; resumed
+        in place (--add_version false), the file's own rows less those an interrupted run wrote after that step."""
+        step = state.global_step
+        if self.path.is_file():
+            rows = [json.loads(x) for x in self.path.read_text(encoding="utf-8").splitlines() if x.strip()]
+            rows = [r for r in rows if r.get("step", 0) <= step]
+        else:
+            rows = [{"step": h.get("step", step), "epoch": round(h.get("epoch") or 0.0, 4),
+                     **{k: v for k, v in h.items() if k not in ("step", "epoch")}, "max_steps": state.max_steps}
+                    for h in state.log_history if h.get("step", 0) <= step]
+        self.path.write_text("".join(json.dumps(r, default=float) + "\n" for r in rows), encoding="utf-8")
 
     def on_log(self, args, state, control, logs=None, **kw):
         if not state.is_world_process_zero or not logs:

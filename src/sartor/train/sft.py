@@ -1,5 +1,4 @@
 """`sft_main`: supervised fine-tuning, from arguments to a run directory of checkpoints."""
-import json
 from typing import Any
 
 from ..arguments import SftArguments
@@ -9,7 +8,18 @@ from .run_dir import write_args
 
 
 def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
-    """Train; return best/last checkpoint, best metric and the log history."""
+    """Train; return best/last checkpoint, best metric and the log history (with --dry_run, the plan)."""
+    from .setup import load_custom_register
+
+    args = args or SftArguments(**kwargs)
+    load_custom_register(args.custom_register_path)
+    from .hub_callback import hub_callbacks
+
+    push_callbacks = hub_callbacks(args)  # a missing hub token or repository id fails here, before any work
+    if args.dry_run:  # the plan: resolved arguments, world layout, memory per GPU; reads config files only
+        from .memory_estimate import print_plan
+
+        return print_plan(args)
     import transformers
 
     from ..dataset.collate import build_collator
@@ -19,45 +29,54 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
     from ..template import get_template
     from ..tuners.prepare import prepare_model
     from .callbacks import CopyArgsCallback, JsonlLogCallback, ProgressBarCallback, SaveLastCallback
-    from .setup import load_custom_register, load_data, make_run_dir, model_kwargs_of, resolve
+    from .distributed import (check_same_init, check_world_args, init_distributed, main_process_first,
+                              offset_rng_by_rank, remove_shared_datasets, share_datasets)
+    from .setup import load_data, make_run_dir, model_kwargs_of, resolve
     from .trainer import SartorTrainer
     from .training_args import build_training_args
 
-    args = args or SftArguments(**kwargs)
     log = get_logger()
-    load_custom_register(args.custom_register_path)
-    info = resolve_model_info(args.model, model_type=args.model_type, torch_dtype=args.torch_dtype, use_hf=args.use_hf,
-                              revision=args.model_revision, token=args.hub_token)
-    _, tokenizer = get_model_tokenizer(**{**model_kwargs_of(args), "model": info.model_dir, "model_type": info.model_type},
-                                       load_model=False)
+    world = init_distributed(args.ddp_backend, args.ddp_timeout)
+    check_world_args(args, world)
+    with main_process_first(local=True):  # a hub download happens once per node
+        info = resolve_model_info(args.model, model_type=args.model_type, torch_dtype=args.torch_dtype,
+                                  use_hf=args.use_hf, revision=args.model_revision, token=args.hub_token)
+        _, tokenizer = get_model_tokenizer(**{**model_kwargs_of(args), "model": info.model_dir,
+                                              "model_type": info.model_type}, load_model=False)
     args = resolve(args, info, tokenizer)
-    if args.dry_run:
-        print(json.dumps({k: v for k, v in vars(args).items() if not k.startswith("_")}, indent=2, default=str))
-        return {}
     run_dir = make_run_dir(args)
-    write_args(run_dir, args, model_dir=info.model_dir, output_path=run_dir)
+    if world.is_main:
+        write_args(run_dir, args, model_dir=info.model_dir, output_path=run_dir)
 
     template = get_template(args.template, tokenizer, default_system=args.system, max_length=args.max_length,
                             truncation_strategy=args.truncation_strategy, loss_scale=args.loss_scale)
-    train_rows, val_rows = load_data(args)
     if args.lazy_tokenize and args.packing:
         raise SartorError("--packing true needs the data encoded up front: drop --lazy_tokenize")
-    if args.lazy_tokenize:
-        train_ds = LazyEncodedDataset(train_rows, template)
-        val_ds = LazyEncodedDataset(val_rows, template) if val_rows is not None else None
-    else:
+
+    def prepare_data() -> tuple:
+        train_rows, val_rows = load_data(args)
+        if args.lazy_tokenize:
+            return (LazyEncodedDataset(train_rows, template),
+                    LazyEncodedDataset(val_rows, template) if val_rows is not None else None)
         train_ds = encode_dataset(train_rows, template, args.dataset_num_proc, args.load_from_cache_file, "encode train")
         val_ds = encode_dataset(val_rows, template, args.dataset_num_proc, args.load_from_cache_file, "encode val")
         log.info(f"train data: {stats(train_ds)}; validation data: {stats(val_ds)}")
         if args.packing:
             train_ds = pack_dataset(train_ds, args.max_length)
             val_ds = pack_dataset(val_ds, args.max_length) if val_ds is not None else None
+        return train_ds, val_ds
 
-    transformers.set_seed(args.seed)
+    data_cache = f"{run_dir}/.encoded"  # several processes: encoded once per node, loaded by the others
+    train_ds, val_ds = share_datasets(prepare_data, data_cache)
+
+    # before the model: under ZeRO-3 from_pretrained must see the DeepSpeed config to load it partitioned
+    training_args = build_training_args(args, run_dir, has_eval=val_ds is not None, torch_dtype=args.torch_dtype)
+    transformers.set_seed(args.seed)  # the same on every rank: identical initial (LoRA) weights
     model, _ = get_model_tokenizer(**{**model_kwargs_of(args), "model": info.model_dir, "model_type": info.model_type,
                                       "torch_dtype": args.torch_dtype})
+    transformers.set_seed(args.seed)  # again: under ZeRO-3 rank 0 alone initialises weights missing from the files
     model = prepare_model(model, args)
-    training_args = build_training_args(args, run_dir, has_eval=val_ds is not None, torch_dtype=args.torch_dtype)
+    check_same_init(model)
     optimizers = (None, None)
     if args.lorap_lr_ratio and args.train_type == "lora":
         from ..tuners.lora_plus import lora_plus_optimizer
@@ -66,9 +85,19 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
     trainer = SartorTrainer(
         model=model, args=training_args, optimizers=optimizers, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tokenizer,
         data_collator=build_collator(tokenizer, args.padding_free, args.packing), acc_strategy=args.acc_strategy,
-        callbacks=[JsonlLogCallback(run_dir), CopyArgsCallback(run_dir), ProgressBarCallback(), SaveLastCallback()],
+        callbacks=[JsonlLogCallback(run_dir), CopyArgsCallback(run_dir), ProgressBarCallback(), SaveLastCallback(),
+                   *push_callbacks],
     )
-    trainer.train(resume_from_checkpoint=args.resume_from_checkpoint)
+    offset_rng_by_rank(args.seed, offset_cpu=not args.group_by_length)  # different dropout on each rank
+    resume = args.resume_from_checkpoint
+    if resume and resume not in ("true", "True"):
+        from .run_dir import resolve_checkpoint
+
+        if not os.path.isdir(resume):
+            raise SartorError(f"--resume_from_checkpoint {resume}: no such directory")
+        resume = resolve_checkpoint(resume)
+    trainer.train(resume_from_checkpoint=resume)
+    remove_shared_datasets(data_cache)
     return finish(trainer, run_dir)
 
 

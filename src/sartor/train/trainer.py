@@ -22,10 +22,34 @@ class SartorTrainer(Trainer):
 
     def __init__(self, *args, acc_strategy: str = "token", **kwargs):
         super().__init__(*args, **kwargs)
+        from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+        for cb in (PrinterCallback, ProgressCallback):  # our ProgressBarCallback shows progress and log rows
+            self.remove_callback(cb)
         self.acc_strategy = acc_strategy
         # we count trained tokens across accumulation steps ourselves (see compute_loss)
         self.model_accepts_loss_kwargs = True
         self._meter = {"tokens": 0, "correct": 0, "counted": 0, "t0": time.time(), "seq_ok": 0, "seqs": 0}
+
+    def get_batch_samples(self, epoch_iterator, num_batches: int, device) -> tuple[list, torch.Tensor | None]:
+        """The micro-batches of one optimizer step and their number of trained tokens.
+
+        Counted by the rule of `causal_lm_loss_sum` (labels[..., 1:] != -100) whatever the model class:
+        transformers counts unshifted labels for a class it maps to no loss type (GPT2LMHeadModel, remote-code
+        QWenLMHeadModel, ...), which also counts position 0 when it is trained (pt), and under DataParallel
+        it splits the count per GPU although our loss is computed once on the gathered logits."""
+        batch_samples = []
+        for _ in range(num_batches):
+            try:
+                batch_samples.append(next(epoch_iterator))
+            except StopIteration:
+                break
+        if not batch_samples or "labels" not in batch_samples[0]:
+            return batch_samples, None
+        count = sum(b["labels"][..., 1:].ne(-100).sum() for b in batch_samples).to(device)
+        if self.args.average_tokens_across_devices and self.args.world_size > 1:
+            count = self.accelerator.gather(count).sum()
+        return batch_samples, count
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         labels = inputs.pop("labels")
@@ -36,7 +60,7 @@ class SartorTrainer(Trainer):
         outputs = model(**inputs, use_cache=False)
         loss_sum, n_tokens, correct = causal_lm_loss_sum(outputs.logits, labels)
         if num_items_in_batch is not None and model.training:
-            loss = loss_sum / num_items_in_batch
+            loss = loss_sum / torch.as_tensor(num_items_in_batch).clamp(min=1)  # no trained token: 0, not NaN
             if self.args.average_tokens_across_devices and self.args.world_size > 1:
                 loss = loss * self.args.world_size  # DDP averages gradients over ranks
             self.loss_is_scaled_for_ga = True

@@ -17,8 +17,8 @@ def _init_weights(value: str) -> Any:
     return value
 
 
-def lora_config(args: Any, default_targets: list[str] | None = None):
-    """A peft LoraConfig from the tuner arguments."""
+def lora_config(args: Any, default_targets: list[str] | None = None, task_type: str = "CAUSAL_LM"):
+    """A peft LoraConfig from the tuner arguments (task_type SEQ_CLS for a reward model: peft saves its head)."""
     from peft import LoraConfig, TaskType
 
     targets: Any = list(args.target_modules or ["all-linear"])
@@ -27,13 +27,13 @@ def lora_config(args: Any, default_targets: list[str] | None = None):
     elif targets == ["all-linear"] or "all-linear" in targets:
         targets = "all-linear"
     return LoraConfig(
-        task_type=TaskType.CAUSAL_LM, r=args.lora_rank, lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout,
+        task_type=TaskType(task_type), r=args.lora_rank, lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout,
         target_modules=targets, modules_to_save=list(args.modules_to_save) or None, bias=args.lora_bias,
         use_dora=args.use_dora, use_rslora=args.use_rslora, init_lora_weights=_init_weights(args.init_weights),
     )
 
 
-def _apply_lora(model, args: Any):
+def _apply_lora(model, args: Any, task_type: str = "CAUSAL_LM"):
     from peft import PeftModel, get_peft_model, prepare_model_for_kbit_training
 
     if getattr(model, "is_loaded_in_4bit", False) or getattr(model, "is_loaded_in_8bit", False):
@@ -45,7 +45,7 @@ def _apply_lora(model, args: Any):
         model = PeftModel.from_pretrained(model, args.adapters[0], is_trainable=True)
     else:
         try:
-            model = get_peft_model(model, lora_config(args))
+            model = get_peft_model(model, lora_config(args, task_type=task_type))
         except ValueError as e:
             raise SartorError(f"cannot apply LoRA: {e} (check --target_modules / --target_regex)") from None
     if args.lora_dtype:
@@ -58,28 +58,47 @@ def _apply_lora(model, args: Any):
     return model
 
 
+def _has_prefix(name: str, prefix: str) -> bool:
+    """`name` starts with `prefix`, which never ends inside a number: model.layers.1 is not model.layers.10."""
+    if not name.startswith(prefix):
+        return False
+    rest = name[len(prefix):]
+    return not (rest and prefix and prefix[-1].isdigit() and rest[0].isdigit())
+
+
+def _matches(name: str, prefix: str) -> bool:
+    try:
+        return _has_prefix(name, prefix) or re.fullmatch(prefix, name) is not None
+    except re.error:
+        return False
+
+
 def _apply_full(model, args: Any):
     names = [n for n, _ in model.named_parameters()]
     frozen: set[str] = set()
     if args.freeze_parameters_ratio > 0:
         frozen.update(names[: int(len(names) * args.freeze_parameters_ratio)])
     for prefix in args.freeze_parameters:
-        frozen.update(n for n in names if n.startswith(prefix) or re.fullmatch(prefix, n))
+        matched = [n for n in names if _matches(n, prefix)]
+        if not matched:
+            get_logger().warning(f"--freeze_parameters {prefix}: no parameter name starts with it (e.g. {names[0]})")
+        frozen.update(matched)
     for name, p in model.named_parameters():
         p.requires_grad = name not in frozen
     return model
 
 
-def prepare_model(model, args: Any):
+def prepare_model(model, args: Any, task_type: str = "CAUSAL_LM"):
     """Apply the tuner; `--trainable_parameters` prefixes stay trainable in every mode."""
     if args.train_type == "lora":
-        model = _apply_lora(model, args)
+        model = _apply_lora(model, args, task_type)
     elif args.train_type == "full":
         model = _apply_full(model, args)
     else:  # pragma: no cover - Literal guards this
         raise SartorError(f"unknown --train_type {args.train_type}")
     for name, p in model.named_parameters():
-        if any(name.startswith(t) or name.removeprefix("base_model.model.").startswith(t) for t in args.trainable_parameters):
+        short = name.removeprefix("base_model.model.")
+        if any(_has_prefix(name, t) or _has_prefix(short, t) for t in args.trainable_parameters):
             p.requires_grad = True
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
