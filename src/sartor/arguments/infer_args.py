@@ -11,7 +11,7 @@ class InferConcernArguments:
     load_args: bool = arg(True, "Read the checkpoint's args.json for what you leave unset.")
     query: Optional[str] = arg(None, "Answer this one query and exit; the answer alone goes to stdout.")
     infer_backend: Literal["pt", "vllm"] = arg("pt", "Inference engine: pt (transformers) or vllm.")
-    max_batch_size: int = arg(16, "Rows generated together in dataset mode (left padding).")
+    max_batch_size: int = arg(16, "Most sequences generated together (dataset mode; concurrent requests in deploy).")
     load_dataset_config: bool = arg(False, "Generate over the validation split of the checkpoint's training run.")
     result_path: Optional[str] = arg(None, "JSONL file for dataset-mode results (default: inside the checkpoint directory).")
     merge_lora: bool = arg(False, "Merge the LoRA adapter into the base first and save it as <ckpt>-merged.")

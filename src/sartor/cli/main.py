@@ -42,5 +42,10 @@ def main(argv: list[str] | None = None) -> None:
         hint = f"; did you mean `sartor {close[0]}`?" if close else ""
         print(f"sartor: error: unknown command {name!r}{hint}\n\n{usage()}", file=sys.stderr)
         sys.exit(2)
+    from .launch import maybe_launch
+
+    status = exit_on_user_error(lambda: maybe_launch(name, rest))  # NPROC_PER_NODE / NNODES: relaunch under torchrun
+    if status is not None:
+        sys.exit(status)
     module = importlib.import_module(f"sartor.cli.{COMMANDS[name][0]}")
     exit_on_user_error(lambda: module.main(rest))

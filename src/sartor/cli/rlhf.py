@@ -1,4 +1,10 @@
-"""`sartor rlhf`: preference training."""
-from .common import not_built
+"""`sartor rlhf`: preference training (--rlhf_type dpo|orpo|simpo|cpo|kto|rm)."""
+from ..arguments import RLHFArguments
+from .common import run_command
 
-main = not_built("rlhf", "preference training")
+
+def main(argv: list[str]) -> None:
+    from ..train.rlhf import rlhf_main
+
+    run_command("rlhf", RLHFArguments, rlhf_main, argv,
+                "Preference training: DPO, ORPO, SimPO, CPO, KTO or a reward model, with LoRA, QLoRA or all weights.")

@@ -3,7 +3,6 @@
 The merge verifies itself: logits of the merged model must equal base+adapter logits on a probe
 batch, or the export fails."""
 import json
-import shutil
 from pathlib import Path
 from typing import Any, Optional
 
@@ -28,6 +27,8 @@ def merge_tolerance(dtype: torch.dtype) -> float:
 @torch.no_grad()
 def _logits(model: Any, batch: dict) -> torch.Tensor:
     out = model(**batch, use_cache=False).logits.float()
+    if out.dim() == 2:  # a reward model: one score per row
+        return out
     return out * batch["attention_mask"].unsqueeze(-1)
 
 
@@ -46,7 +47,13 @@ def merge_checkpoint(args: Any, ckpt: str, output_dir: Optional[str] = None) -> 
                     f"{kwargs.get('torch_dtype') or 'its dtype'}; answers may differ slightly from the quantised model")
         kwargs.update(quant_method=None, quant_bits=None)
     kwargs["device_map"] = kwargs.get("device_map")
-    base, tokenizer = get_model_tokenizer(**kwargs)
+    from ..train.preference.model import is_reward_checkpoint, load_reward_model
+
+    if is_reward_checkpoint(ckpt):  # the base with a score head, whose weights the adapter carries
+        _, tokenizer = get_model_tokenizer(**kwargs, load_model=False)
+        base = load_reward_model(kwargs, kwargs["model"], tokenizer.pad_token_id)
+    else:
+        base, tokenizer = get_model_tokenizer(**kwargs)
     model = PeftModel.from_pretrained(base, ckpt, is_trainable=False).eval()
     device = next(model.parameters()).device
     batch = probe_batch(tokenizer, device)

@@ -61,6 +61,10 @@ def infer_main(args: InferArguments | None = None, **kwargs: Any) -> dict:
     from .engine import RequestConfig
 
     args = args or InferArguments(**kwargs)
+    from .reward import reward_checkpoint, reward_main
+
+    if (reward_ckpt := reward_checkpoint(args)) is not None:  # a reward model scores instead of generating
+        return reward_main(args, reward_ckpt)
     engine, args, ckpt = prepare_engine(args)
     cfg = RequestConfig.from_args(args)
     if args.query is not None:

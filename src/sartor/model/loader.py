@@ -73,8 +73,11 @@ def default_dtype(config: dict, requested: Optional[str]) -> str:
 
 
 def resolve_model_info(model: str, *, model_type: Optional[str] = None, torch_dtype: Optional[str] = None,
-                       use_hf: bool = True, revision: Optional[str] = None, token: Optional[str] = None) -> ModelInfo:
-    """Find the model directory, its registry entry and its defaults, without loading weights."""
+                       use_hf: bool = True, revision: Optional[str] = None, token: Optional[str] = None,
+                       model_dir: Optional[str] = None) -> ModelInfo:
+    """Find the model directory, its registry entry and its defaults, without loading weights.
+
+    `model_dir` skips finding (downloading) it: a directory holding at least config.json (--dry_run's plan)."""
     if not model and model_type:
         from .registry import get_model_meta
 
@@ -83,7 +86,7 @@ def resolve_model_info(model: str, *, model_type: Optional[str] = None, torch_dt
         get_logger().warning(f"--model_type {model_type} without --model (ms-swift 2.x) is deprecated: use --model {model}")
     if not model:
         raise SartorError("give --model (a hub id, a local directory, or 'tiny')")
-    model_dir = resolve_model_dir(model, use_hf=use_hf, revision=revision, token=token)
+    model_dir = model_dir or resolve_model_dir(model, use_hf=use_hf, revision=revision, token=token)
     config = read_config(model_dir)
     meta = _meta_for(model, model_dir, config, model_type)
     max_len = int(config.get("max_position_embeddings") or config.get("seq_length") or 2048)
@@ -123,6 +126,46 @@ def _attn_impl(name: Optional[str]) -> str:
     return impl
 
 
+def ddp_device_group(local_rank: int, local_world_size: int, n_devices: int) -> list[int]:
+    """The GPUs one rank's model spreads over when --device_map (model parallel) meets DDP: the visible GPUs split
+    into equal consecutive groups, e.g. NPROC_PER_NODE=2 on 4 GPUs gives rank 0 [0, 1] and rank 1 [2, 3]."""
+    if n_devices < local_world_size:
+        raise SartorError(f"--device_map with {local_world_size} processes per node needs at least one GPU each; "
+                          f"{n_devices} visible")
+    k = n_devices // local_world_size
+    return list(range(local_rank * k, (local_rank + 1) * k))
+
+
+def rank_device_map(device_map: Any, max_memory: Optional[dict], group: list[int], free_memory: Any) -> tuple[Any, dict]:
+    """device_map and max_memory for one rank's GPU group: `auto`-style maps fill only the group's GPUs (the
+    user's --max_memory for them, else their free memory); a JSON map written for GPUs 0..k-1 is moved onto the group."""
+    limits = {i: (max_memory or {}).get(i, free_memory(i)) for i in group}
+    limits.update({k: v for k, v in (max_memory or {}).items() if k in ("cpu", "disk")})
+    if isinstance(device_map, dict):
+        def move(v: Any) -> Any:
+            if isinstance(v, int) or (isinstance(v, str) and v.isdigit()):
+                if int(v) >= len(group):
+                    raise SartorError(f"--device_map names GPU {v}, but each rank has {len(group)} GPU(s) (0..{len(group) - 1})")
+                return group[int(v)]
+            return v
+
+        device_map = {name: move(v) for name, v in device_map.items()}
+    return device_map, limits
+
+
+def _place_on_rank_group(kwargs: dict) -> None:
+    import torch
+
+    if not torch.cuda.is_available():
+        return
+    group = ddp_device_group(int(os.environ.get("LOCAL_RANK", "0")), int(os.environ["LOCAL_WORLD_SIZE"]),
+                             torch.cuda.device_count())
+    kwargs["device_map"], kwargs["max_memory"] = rank_device_map(
+        kwargs["device_map"], kwargs.get("max_memory"), group, lambda i: torch.cuda.mem_get_info(i)[0])
+    os.environ["ACCELERATE_BYPASS_DEVICE_MAP"] = "true"  # accelerate then wraps the multi-GPU model in DDP
+    get_logger().info(f"model parallel on GPUs {group} of this rank")
+
+
 def load_tokenizer(model_dir: str, tokenizer: Optional[str] = None, trust_remote_code: bool = False):
     from transformers import AutoTokenizer
 
@@ -145,8 +188,9 @@ def get_model_tokenizer(model: str, torch_dtype: Optional[str] = None, *, model_
                         bnb_4bit_use_double_quant: bool = True, bnb_4bit_compute_dtype: Optional[str] = None,
                         trust_remote_code: bool = False, use_hf: bool = True, model_revision: Optional[str] = None,
                         hub_token: Optional[str] = None, tokenizer: Optional[str] = None, load_model: bool = True,
-                        **_: Any):
+                        auto_class: Any = None, **_: Any):
     """Load (model, tokenizer) for a hub id, local directory or 'tiny'. Returns model None if load_model is false.
+    `auto_class` replaces AutoModelForCausalLM (e.g. AutoModelForSequenceClassification for a reward model).
 
     The model carries `model.model_info` (a ModelInfo) for downstream steps."""
     import torch
@@ -170,12 +214,16 @@ def get_model_tokenizer(model: str, torch_dtype: Optional[str] = None, *, model_
         kwargs["device_map"] = json.loads(device_map) if device_map.strip().startswith("{") else device_map
     if max_memory:
         kwargs["max_memory"] = {(int(k) if str(k).isdigit() else k): v for k, v in json.loads(max_memory).items()}
+    if kwargs.get("device_map") not in (None, "cpu") and int(os.environ.get("LOCAL_WORLD_SIZE", "1")) > 1:
+        _place_on_rank_group(kwargs)
     qcfg = _quant_config(quant_method, quant_bits, dtype, {"quant_type": bnb_4bit_quant_type,
                          "double_quant": bnb_4bit_use_double_quant, "compute_dtype": bnb_4bit_compute_dtype})
     if qcfg is not None:
         kwargs["quantization_config"] = qcfg
+        if "device_map" not in kwargs and int(os.environ.get("LOCAL_WORLD_SIZE", "1")) > 1 and torch.cuda.is_available():
+            kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", "0"))}  # QLoRA + DDP: each rank on its GPU
     kwargs.update(model_kwargs or {})
     get_logger().info(f"loading {model} ({info.model_type or 'unregistered'}) as {info.torch_dtype}")
-    model_obj = AutoModelForCausalLM.from_pretrained(info.model_dir, **kwargs)
+    model_obj = (auto_class or AutoModelForCausalLM).from_pretrained(info.model_dir, **kwargs)
     model_obj.model_info = info
     return model_obj, tok

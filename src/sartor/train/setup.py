@@ -50,8 +50,12 @@ def resolve(args: Any, info: Any, tokenizer: Any, **overrides: Any) -> Any:
 
 
 def make_run_dir(args: Any) -> str:
+    """A new run directory; with several processes rank 0 makes it and every rank gets the same one."""
+    from .distributed import init_distributed, shared_run_dir
+
+    init_distributed(args.ddp_backend, args.ddp_timeout)  # no-op in one process, or when already joined
     output_dir = args.output_dir or default_output_dir(args.model)
-    run_dir = next_run_dir(output_dir, args.add_version)
+    run_dir = shared_run_dir(lambda: next_run_dir(output_dir, args.add_version))
     get_logger().info(f"run directory: {run_dir}")
     return run_dir
 

@@ -9,6 +9,7 @@ from transformers import TrainingArguments
 
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
+from .distributed import parallel_kwargs
 
 
 def world_size() -> int:
@@ -40,9 +41,6 @@ def build_training_args(args: Any, run_dir: str, has_eval: bool, torch_dtype: st
         raise SartorError(f"--eval_strategy {eval_strategy} needs validation data (--val_dataset or --split_dataset_ratio > 0)")
     metric = args.metric_for_best_model
     greater = args.greater_is_better if args.greater_is_better is not None else not metric.endswith("loss")
-    deepspeed = args.deepspeed
-    if deepspeed and not deepspeed.endswith(".json"):
-        raise SartorError(f"--deepspeed {deepspeed}: give a DeepSpeed JSON config file (built-in names are not available yet)")
     kwargs: dict[str, Any] = dict(
         output_dir=run_dir, num_train_epochs=args.num_train_epochs, max_steps=args.max_steps,
         per_device_train_batch_size=args.per_device_train_batch_size,
@@ -58,8 +56,6 @@ def build_training_args(args: Any, run_dir: str, has_eval: bool, torch_dtype: st
         metric_for_best_model=metric if has_eval else None, greater_is_better=greater if has_eval else None,
         load_best_model_at_end=args.load_best_model_at_end and has_eval, neftune_noise_alpha=args.neftune_noise_alpha,
         report_to=_report_to(args.report_to), dataloader_num_workers=args.dataloader_num_workers,
-        ddp_backend=args.ddp_backend, ddp_timeout=args.ddp_timeout,
-        ddp_find_unused_parameters=args.ddp_find_unused_parameters, deepspeed=deepspeed,
         use_liger_kernel=args.use_liger_kernel, torch_compile=args.torch_compile, remove_unused_columns=False,
         bf16=cuda and torch_dtype == "bfloat16", fp16=cuda and torch_dtype == "float16", disable_tqdm=True,
         length_column_name="length", label_names=["labels"],
@@ -69,6 +65,7 @@ def build_training_args(args: Any, run_dir: str, has_eval: bool, torch_dtype: st
         kwargs.update(activation_checkpointing=args.gradient_checkpointing, activation_checkpointing_kwargs={"use_reentrant": False})
     else:
         kwargs.update(gradient_checkpointing=args.gradient_checkpointing, gradient_checkpointing_kwargs={"use_reentrant": False})
+    kwargs.update(parallel_kwargs(args, activation_checkpointing=args.gradient_checkpointing))  # ddp, deepspeed, fsdp
     if args.group_by_length:
         kwargs["train_sampling_strategy"] = "group_by_length"
     elif not args.train_dataloader_shuffle:

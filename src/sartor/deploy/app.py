@@ -1,0 +1,163 @@
+"""The FastAPI app of the OpenAI-compatible server, built around an engine (`build_app`).
+
+Routes: GET /health, GET /v1/models, GET /v1/models/{id}, POST /v1/chat/completions,
+POST /v1/completions. Every error is OpenAI-shaped; what a client sends never causes a 5xx."""
+import asyncio
+import hmac
+import json
+import time
+from contextlib import asynccontextmanager
+from typing import Any, Optional, Union
+
+from ..infer.engine import PtEngine
+from ..utils.lazy import require
+from ..utils.logging import get_logger
+from .errors import APIError, error_body, validation_error
+from .serving import SamplingDefaults, ServedModels
+
+OPEN_PATHS = ("/health",)
+
+
+class _BearerAuth:
+    """ASGI middleware: every path except /health needs `Authorization: Bearer <key>`."""
+
+    def __init__(self, app: Any, api_key: str) -> None:
+        self.app = app
+        self.api_key = api_key
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] not in OPEN_PATHS and scope.get("method") != "OPTIONS":
+            headers = dict(scope.get("headers") or [])
+            auth = headers.get(b"authorization", b"").decode("latin-1")
+            scheme, _, token = auth.partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), self.api_key.encode()):
+                from starlette.responses import JSONResponse
+
+                body = error_body("Incorrect or missing API key. Send it as the header 'Authorization: Bearer <key>'.",
+                                  "invalid_request_error", None, "invalid_api_key")
+                await JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _log_throughput(engine: PtEngine, interval: float) -> None:
+    """A log line every `interval` seconds while there is traffic (and one more when it stops)."""
+    log = get_logger()
+    s = engine.stats
+    last = (s.prompt_tokens, s.generated_tokens, s.finished_requests)
+    t0, active = time.monotonic(), False
+    while True:
+        await asyncio.sleep(interval)
+        now, cur = time.monotonic(), (s.prompt_tokens, s.generated_tokens, s.finished_requests)
+        busy = cur != last or s.running or s.waiting
+        if busy or active:
+            dt = max(now - t0, 1e-9)
+            log.info(f"throughput: prompt {(cur[0] - last[0]) / dt:.1f} tok/s, "
+                     f"generation {(cur[1] - last[1]) / dt:.1f} tok/s, {(cur[2] - last[2]) / dt:.2f} req/s | "
+                     f"running {s.running}, waiting {s.waiting}, finished {cur[2]}")
+        active, last, t0 = bool(busy), cur, now
+
+
+def build_app(engine: PtEngine, served: Union[ServedModels, str], defaults: Optional[SamplingDefaults] = None,
+              api_key: Optional[str] = None, log_interval: float = 0.0) -> Any:
+    """The FastAPI app serving `engine`. `served` is the model name clients use (or a ServedModels with
+    the adapters' names); the engine's adapters are served under their names."""
+    require("fastapi", "deploy")
+    from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse, StreamingResponse
+    from pydantic import ValidationError
+    from starlette.exceptions import HTTPException
+
+    from .chat import chat_completion
+    from .completions import completion
+    from .protocol import ChatCompletionRequest, CompletionRequest
+
+    if isinstance(served, str):
+        served = ServedModels(served, adapters=dict(engine.adapters.paths))
+    defaults = defaults or SamplingDefaults()
+
+    @asynccontextmanager
+    async def lifespan(app: Any):
+        task = asyncio.create_task(_log_throughput(engine, log_interval)) if log_interval and log_interval > 0 else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+
+    app = FastAPI(title="sartor", description="OpenAI-compatible server", lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.engine, app.state.served = engine, served
+    if api_key:
+        app.add_middleware(_BearerAuth, api_key=api_key)
+
+    @app.exception_handler(APIError)
+    async def _api_error(request: Request, exc: APIError) -> Any:
+        return JSONResponse(exc.body(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Any:
+        err = validation_error(exc)
+        return JSONResponse(err.body(), status_code=err.status)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Any:
+        message = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
+        if exc.status_code == 404:
+            message = f"Unknown route {request.method} {request.url.path}"
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
+        return JSONResponse(error_body(message, "invalid_request_error", None, code), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> Any:
+        get_logger().error(f"{request.method} {request.url.path} failed: {type(exc).__name__}: {exc}")
+        body = error_body(f"internal error: {type(exc).__name__}", "internal_server_error")
+        return JSONResponse(body, status_code=500)
+
+    async def parse(request: Request, model: Any) -> Any:
+        raw = await request.body()
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise APIError(400, f"We could not parse the JSON body of your request ({e}). The body must be a JSON "
+                                "object.", None, "invalid_json") from None
+        if not isinstance(data, dict):
+            raise APIError(400, "The body of your request must be a JSON object.", None, "invalid_json")
+        try:
+            return model.model_validate(data)
+        except ValidationError as e:
+            raise validation_error(e) from None
+
+    def respond(result: Any) -> Any:
+        if isinstance(result, dict):
+            return JSONResponse(result)
+        return StreamingResponse(result, media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    @app.get("/health")
+    async def health() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/v1/models")
+    async def models() -> dict:
+        return {"object": "list", "data": served.cards()}
+
+    @app.get("/v1/models/{model_id:path}")
+    async def model_card(model_id: str) -> dict:
+        for card in served.cards():
+            if card["id"] == model_id:
+                return card
+        served.adapter_for(model_id)  # raises the 404
+        return {}
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request) -> Any:
+        return respond(await chat_completion(engine, served, defaults, await parse(request, ChatCompletionRequest)))
+
+    @app.post("/v1/completions")
+    async def completions(request: Request) -> Any:
+        return respond(await completion(engine, served, defaults, await parse(request, CompletionRequest)))
+
+    return app
