@@ -82,7 +82,13 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
         from ..tuners.lora_plus import lora_plus_optimizer
 
         optimizers = (lora_plus_optimizer(model, training_args, args.lorap_lr_ratio), None)
+    evaluator = None
+    if args.predict_with_generate and val_ds is not None:
+        from .generate_eval import GenerationEvaluator
+
+        evaluator = GenerationEvaluator(template, load_data(args)[1], max_batch_size=args.per_device_eval_batch_size * 8)
     trainer = SartorTrainer(
+        generation_evaluator=evaluator,
         model=model, args=training_args, optimizers=optimizers, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tokenizer,
         data_collator=build_collator(tokenizer, args.padding_free, args.packing), acc_strategy=args.acc_strategy,
         callbacks=[JsonlLogCallback(run_dir), CopyArgsCallback(run_dir), ProgressBarCallback(), SaveLastCallback(),

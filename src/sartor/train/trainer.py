@@ -20,13 +20,14 @@ def causal_lm_loss_sum(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torc
 class SartorTrainer(Trainer):
     """Loss = sum over every trained token of the optimizer step / their count (all micro-batches, all ranks)."""
 
-    def __init__(self, *args, acc_strategy: str = "token", **kwargs):
+    def __init__(self, *args, acc_strategy: str = "token", generation_evaluator=None, **kwargs):
         super().__init__(*args, **kwargs)
         from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
         for cb in (PrinterCallback, ProgressCallback):  # our ProgressBarCallback shows progress and log rows
             self.remove_callback(cb)
         self.acc_strategy = acc_strategy
+        self.generation_evaluator = generation_evaluator
         # we count trained tokens across accumulation steps ourselves (see compute_loss)
         self.model_accepts_loss_kwargs = True
         self._meter = {"tokens": 0, "correct": 0, "counted": 0, "t0": time.time(), "seq_ok": 0, "seqs": 0}
@@ -99,6 +100,17 @@ class SartorTrainer(Trainer):
         super().log(logs, start_time)
 
 
+    def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval"):
+        """Loss and accuracy; with --predict_with_generate also ROUGE-L and BLEU-4 of greedy answers."""
+        metrics = super().evaluate(eval_dataset, ignore_keys, metric_key_prefix)
+        if self.generation_evaluator is not None and eval_dataset is None:
+            extra = {f"{metric_key_prefix}_{k}": v for k, v in self.generation_evaluator(self.model).items()}
+            if extra:
+                self.log(extra)
+                metrics.update(extra)
+        return metrics
+
+
 def _rss_gib() -> float:
     try:
         import resource
@@ -106,3 +118,4 @@ def _rss_gib() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     except Exception:  # pragma: no cover - non-POSIX
         return 0.0
+
