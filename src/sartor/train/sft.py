@@ -1,4 +1,5 @@
 """`sft_main`: supervised fine-tuning, from arguments to a run directory of checkpoints."""
+import os
 from typing import Any
 
 from ..arguments import SftArguments
@@ -9,11 +10,11 @@ from .run_dir import write_args
 
 def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
     """Train; return best/last checkpoint, best metric and the log history (with --dry_run, the plan)."""
+    from .hub_callback import hub_callbacks
     from .setup import load_custom_register
 
     args = args or SftArguments(**kwargs)
     load_custom_register(args.custom_register_path)
-    from .hub_callback import hub_callbacks
 
     push_callbacks = hub_callbacks(args)  # a missing hub token or repository id fails here, before any work
     if args.dry_run:  # the plan: resolved arguments, world layout, memory per GPU; reads config files only
