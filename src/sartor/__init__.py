@@ -12,7 +12,7 @@ _EXPORTS = {
     "AppArguments": "sartor.arguments", "EvalArguments": "sartor.arguments", "WebUIArguments": "sartor.arguments",
     "sft_main": "sartor.train.sft", "pt_main": "sartor.train.pt", "rlhf_main": "sartor.train.rlhf", "infer_main": "sartor.infer.infer_main",
     "deploy_main": "sartor.deploy",
-    "export_main": "sartor.export.export_main", "merge_lora": "sartor.export.merge",
+    "export_main": "sartor.export.export_main", "eval_main": "sartor.eval.eval_main", "merge_lora": "sartor.export.merge",
     "inference": "sartor.infer.api", "PtEngine": "sartor.infer.engine", "RequestConfig": "sartor.infer.engine",
     "get_model_tokenizer": "sartor.model.loader", "ModelType": "sartor.model.registry",
     "MODEL_MAPPING": "sartor.model.registry", "register_model": "sartor.model.registry",

@@ -82,3 +82,16 @@ def test_infer_reuses_the_run_validation_split(lora_run, sartor_cli):
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     assert len(rows) == 7  # 10% of 64 rows held out at training time
     assert str(path).startswith(str(run / "checkpoint-8"))
+
+
+@pytest.mark.slow
+def test_eval_scores_answers_against_references(lora_run, sartor_cli):
+    work, run = lora_run
+    r = sartor_cli("eval", "--ckpt_dir", str(run), "--val_dataset", f"{ALPACA}#6", "--max_new_tokens", "8",
+                   "--result_path", "evals", cwd=work)
+    metrics_path = Path(work / r.stdout.split("metrics_path: ")[1].strip())
+    report = json.loads(metrics_path.read_text())
+    (m,) = report.values()
+    assert m["rows"] == 6 and 0 <= m["rouge-l"] <= 1 and 0 <= m["bleu-4"] <= 1 and m["exact_match"] == 0
+    answers = [json.loads(x) for x in next(metrics_path.parent.glob("*.jsonl")).read_text().splitlines()]
+    assert len(answers) == 6

@@ -1,4 +1,10 @@
-"""`sartor eval`: evaluation."""
-from .common import not_built
+"""`sartor eval`: metrics of a model or checkpoint on validation datasets."""
+from ..arguments import EvalArguments
+from .common import run_command
 
-main = not_built("eval", "evaluation")
+
+def main(argv: list[str]) -> None:
+    from ..eval.eval_main import eval_main
+
+    run_command("eval", EvalArguments, eval_main, argv,
+                "Answer validation datasets greedily and score ROUGE-L, BLEU-4 and exact match.")

@@ -169,6 +169,11 @@ def test_cli_help_lists_flags_with_help():
     assert "--model_id_or_path" in r.stdout  # aliases are listed
 
 
-def test_cli_unbuilt_command_exits_2():
-    r = _cli("web-ui")
-    assert r.returncode == 2 and "not available yet" in r.stderr
+def test_unbuilt_command_says_so_and_exits_2(capsys):
+    from sartor.cli.common import exit_on_user_error, not_built
+
+    main = not_built("future", "a feature to come")
+    with pytest.raises(SystemExit) as e:
+        exit_on_user_error(lambda: main([]))
+    assert e.value.code == 2
+    assert "not available yet" in capsys.readouterr().err
