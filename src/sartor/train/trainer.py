@@ -5,16 +5,7 @@ import torch
 import torch.nn.functional as F
 from transformers import Trainer
 
-
-def causal_lm_loss_sum(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Summed next-token cross-entropy, number of trained tokens, number predicted right."""
-    shift_logits = logits[..., :-1, :].reshape(-1, logits.size(-1))
-    shift_labels = labels[..., 1:].reshape(-1).to(shift_logits.device)
-    loss_sum = F.cross_entropy(shift_logits.float(), shift_labels, ignore_index=-100, reduction="sum")
-    mask = shift_labels.ne(-100)
-    with torch.no_grad():
-        correct = (shift_logits.argmax(-1).eq(shift_labels) & mask).sum()
-    return loss_sum, mask.sum(), correct
+from .loss import causal_lm_loss
 
 
 class SartorTrainer(Trainer):
@@ -35,7 +26,7 @@ class SartorTrainer(Trainer):
     def get_batch_samples(self, epoch_iterator, num_batches: int, device) -> tuple[list, torch.Tensor | None]:
         """The micro-batches of one optimizer step and their number of trained tokens.
 
-        Counted by the rule of `causal_lm_loss_sum` (labels[..., 1:] != -100) whatever the model class:
+        Counted by the rule of the loss (labels[..., 1:] != -100) whatever the model class:
         transformers counts unshifted labels for a class it maps to no loss type (GPT2LMHeadModel, remote-code
         QWenLMHeadModel, ...), which also counts position 0 when it is trained (pt), and under DataParallel
         it splits the count per GPU although our loss is computed once on the gathered logits."""
@@ -58,8 +49,9 @@ class SartorTrainer(Trainer):
             self._meter["tokens"] += int(inputs["attention_mask"].sum())
         else:
             self._meter["tokens"] += int(inputs["input_ids"].numel())
-        outputs = model(**inputs, use_cache=False)
-        loss_sum, n_tokens, correct = causal_lm_loss_sum(outputs.logits, labels)
+        loss_sum, keep, token_ok = causal_lm_loss(model, inputs, labels, unwrapped=model is self.model)
+        n_tokens = torch.tensor(token_ok.numel(), device=loss_sum.device)
+        outputs = {"loss": loss_sum}
         if num_items_in_batch is not None and model.training:
             loss = loss_sum / torch.as_tensor(num_items_in_batch).clamp(min=1)  # no trained token: 0, not NaN
             if self.args.average_tokens_across_devices and self.args.world_size > 1:
@@ -68,20 +60,27 @@ class SartorTrainer(Trainer):
         else:
             loss = loss_sum / n_tokens.clamp(min=1)
         if model.training:
-            self._meter["correct"] += int(correct)
+            self._meter["correct"] += int(token_ok.sum())
             self._meter["counted"] += int(n_tokens)
             if self.acc_strategy == "seq":
-                self._count_seq_acc(outputs.logits, labels)
+                self._count_seq_acc(keep, token_ok, inputs.get("position_ids"))
         return (loss, outputs) if return_outputs else loss
 
     @torch.no_grad()
-    def _count_seq_acc(self, logits: torch.Tensor, labels: torch.Tensor) -> None:
-        pred = logits[..., :-1, :].argmax(-1)
-        lab = labels[..., 1:]
-        mask = lab.ne(-100)
-        ok = ((pred.eq(lab) | ~mask).all(-1) & mask.any(-1)).sum()
-        self._meter["seq_ok"] += int(ok)
-        self._meter["seqs"] += int(mask.any(-1).sum())
+    def _count_seq_acc(self, keep: torch.Tensor, token_ok: torch.Tensor, position_ids: torch.Tensor | None) -> None:
+        """Whole answers right: per row, or per packed sequence when position ids restart."""
+        if position_ids is not None:
+            seq = (position_ids == 0).long().cumsum(-1)
+            seq = seq + torch.arange(seq.shape[0], device=seq.device).unsqueeze(1) * (seq.max() + 1)
+        else:
+            seq = torch.arange(keep.shape[0], device=keep.device).unsqueeze(1).expand_as(keep)
+        ids = seq[keep.to(seq.device)].to(token_ok.device)
+        if ids.numel() == 0:
+            return
+        uniq, inverse = ids.unique(return_inverse=True)
+        wrong = torch.zeros(len(uniq), dtype=torch.long, device=ids.device).index_add_(0, inverse, (~token_ok).long())
+        self._meter["seq_ok"] += int((wrong == 0).sum())
+        self._meter["seqs"] += len(uniq)
 
     def log(self, logs: dict, start_time=None) -> None:
         if "loss" in logs and self.model.training:

@@ -10,7 +10,8 @@ from transformers import GPT2Config, GPT2LMHeadModel, Qwen2Config, Qwen2ForCausa
 
 from sartor.arguments import SftArguments
 from sartor.dataset.collate import PaddedCollator
-from sartor.train.trainer import SartorTrainer, causal_lm_loss_sum
+from sartor.train.loss import causal_lm_loss_sum
+from sartor.train.trainer import SartorTrainer
 from sartor.train.training_args import build_training_args
 
 VOCAB = 97

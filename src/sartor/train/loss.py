@@ -1,0 +1,110 @@
+"""Causal-LM loss that never holds the whole [tokens x vocab] logits tensor.
+
+Only positions whose next token is trained get logits at all (prompt and padding positions are
+skipped), and the float32 cross-entropy runs in chunks under activation checkpointing, so at most
+one chunk of float32 logits is alive. Two routes:
+
+- through the model's own forward with a boolean `logits_to_keep` mask (works under DDP, FSDP and
+  DeepSpeed wrappers); the kept logits are materialised once in the model's dtype;
+- for an unwrapped model, the decoder's hidden states go through the output layer chunk by chunk,
+  so no logits tensor beyond one chunk ever exists.
+
+Both return the summed loss, the trained-position mask and whether each trained token was predicted
+right; they equal the plain full-logits computation (tested)."""
+import inspect
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
+
+CHUNK = 4096
+_SCALED_LOGITS = ("final_logit_softcapping", "logit_scale", "logits_scaling", "output_multiplier_scale")
+
+
+def trained_positions(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Boolean mask [B, T] of positions whose next token is trained, and those targets (flattened)."""
+    keep = torch.zeros_like(labels, dtype=torch.bool)
+    keep[:, :-1] = labels[:, 1:].ne(-100)
+    return keep, labels[:, 1:][keep[:, :-1]]
+
+
+def _ce_chunk(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    logits = logits.float()
+    return F.cross_entropy(logits, targets, reduction="sum"), logits.argmax(-1).eq(targets)
+
+
+def _head_ce_chunk(hidden: torch.Tensor, targets: torch.Tensor, head: torch.nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+    return _ce_chunk(head(hidden), targets)
+
+
+def chunked_ce(rows: torch.Tensor, targets: torch.Tensor, head: torch.nn.Module | None = None,
+               chunk: int = CHUNK) -> tuple[torch.Tensor, torch.Tensor]:
+    """Summed CE and per-token correctness over rows (logits, or hidden states when `head` is given), chunk by chunk."""
+    # a zero that keeps every parameter in the graph when no token is trained (no None grads, no DDP surprise)
+    loss = (rows if head is None else head(rows[:0])).float().sum() * 0.0
+    correct = []
+    for start in range(0, rows.shape[0], chunk):
+        part, y = rows[start:start + chunk], targets[start:start + chunk]
+        args = (part, y) if head is None else (part, y, head)
+        fn = _ce_chunk if head is None else _head_ce_chunk
+        if torch.is_grad_enabled() and rows.requires_grad:
+            l, c = checkpoint(fn, *args, use_reentrant=False)
+        else:
+            l, c = fn(*args)
+        loss = loss + l
+        correct.append(c)
+    return loss, (torch.cat(correct) if correct else torch.zeros(0, dtype=torch.bool, device=rows.device))
+
+
+def _unwrap(model: Any) -> Any:
+    while hasattr(model, "module") and isinstance(getattr(model, "module"), torch.nn.Module):
+        model = model.module
+    return model
+
+
+def accepts_logits_to_keep(model: Any) -> bool:
+    try:
+        return "logits_to_keep" in inspect.signature(_unwrap(model).forward).parameters or \
+            "logits_to_keep" in inspect.signature(_unwrap(model).get_base_model().forward).parameters
+    except (AttributeError, ValueError, TypeError):
+        return False
+
+
+def can_split_head(model: Any) -> bool:
+    """Whether the decoder and output layer can be called apart (plain logits = lm_head(hidden))."""
+    config = getattr(model, "config", None)
+    if config is None or any(getattr(config, k, None) not in (None, 1, 1.0) for k in _SCALED_LOGITS):
+        return False
+    try:
+        return model.get_decoder() is not None and model.get_output_embeddings() is not None
+    except (AttributeError, NotImplementedError):
+        return False
+
+
+def causal_lm_loss(model: Any, inputs: dict, labels: torch.Tensor, unwrapped: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(summed loss, trained-position mask [B, T], per-token correctness) for one micro-batch, by the cheapest exact route."""
+    keep, targets = trained_positions(labels)
+    if unwrapped and can_split_head(model):
+        hidden = model.get_decoder()(**inputs, use_cache=False).last_hidden_state
+        loss, ok = chunked_ce(hidden[keep.to(hidden.device)], targets.to(hidden.device), head=model.get_output_embeddings())
+    elif accepts_logits_to_keep(model):
+        logits = model(**inputs, use_cache=False, logits_to_keep=keep).logits
+        logits = logits.reshape(-1, logits.shape[-1])
+        loss, ok = chunked_ce(logits, targets.to(logits.device))
+    else:
+        logits = model(**inputs, use_cache=False).logits
+        flat = logits[:, :-1][keep[:, :-1].to(logits.device)]
+        loss, ok = chunked_ce(flat, targets.to(flat.device))
+    return loss, keep, ok
+
+
+def causal_lm_loss_sum(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The plain computation over full logits (the reference the routes above must equal)."""
+    shift_logits = logits[..., :-1, :].reshape(-1, logits.size(-1))
+    shift_labels = labels[..., 1:].reshape(-1).to(shift_logits.device)
+    loss_sum = F.cross_entropy(shift_logits.float(), shift_labels, ignore_index=-100, reduction="sum")
+    mask = shift_labels.ne(-100)
+    with torch.no_grad():
+        correct = (shift_logits.argmax(-1).eq(shift_labels) & mask).sum()
+    return loss_sum, mask.sum(), correct
