@@ -27,3 +27,17 @@ def tiny_dir() -> str:
     from sartor.model.tiny import ensure_tiny_model
 
     return ensure_tiny_model()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `gpu` are skipped where torch sees no CUDA device."""
+    gpu_tests = [item for item in items if item.get_closest_marker("gpu")]
+    if not gpu_tests:
+        return
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU")
+    for item in gpu_tests:
+        item.add_marker(skip)

@@ -57,6 +57,8 @@ def prepare_deploy(args: DeployArguments) -> tuple[Any, ServedModels, SamplingDe
     engine, args, ckpt = prepare_engine(args)
     for name, path in named.items():
         engine.add_adapter(name, path)
+    if hasattr(engine, "start"):  # vllm: load now, with every adapter known, so /health means ready
+        engine.start()
     name = args.served_model_name or os.path.basename(os.path.normpath(ckpt or args.model))
     if name in named:
         raise SartorError(f"the adapter name {name!r} is also the served model's name; pick another")

@@ -14,6 +14,10 @@ def prepare_engine(args: Any):
     from .engine import PtEngine
     from .load import ckpt_of, fill_from_checkpoint, is_adapter, load_model_for_inference
 
+    if getattr(args, "infer_backend", "pt") == "vllm":
+        from .vllm_engine import import_vllm
+
+        import_vllm()  # without vllm: the install hint, before anything is merged or loaded
     ckpt = ckpt_of(args)
     if ckpt:
         args = fill_from_checkpoint(args, ckpt, with_dataset=getattr(args, "load_dataset_config", False))
@@ -23,14 +27,20 @@ def prepare_engine(args: Any):
         ckpt = merge_checkpoint(args, ckpt)
     if not args.model and not ckpt:
         raise SartorError("give --model or --ckpt_dir")
-    if getattr(args, "infer_backend", "pt") != "pt":
-        raise SartorError(f"--infer_backend {args.infer_backend} is not available yet; use pt")
+    backend = getattr(args, "infer_backend", "pt")
+    if backend == "vllm":
+        from .vllm_engine import build_vllm_engine
+
+        return build_vllm_engine(args, ckpt), args, ckpt
+    if backend != "pt":
+        raise SartorError(f"--infer_backend {backend} is not available; use pt or vllm")
     model, tokenizer = load_model_for_inference(args, ckpt)
     info = resolve_model_info(ckpt if ckpt and not is_adapter(ckpt) else args.model, model_type=args.model_type,
                               torch_dtype=args.torch_dtype, use_hf=args.use_hf, revision=args.model_revision)
     name = choose_template(args.template, info.template, tokenizer)
     template = get_template(name, tokenizer, default_system=read_system(args.system))
-    engine = PtEngine(model, tokenizer, template, max_batch_size=getattr(args, "max_batch_size", 16))
+    engine = PtEngine(model, tokenizer, template, max_batch_size=getattr(args, "max_batch_size", 16),
+                      max_model_len=getattr(args, "max_model_len", None))
     return engine, args, ckpt
 
 

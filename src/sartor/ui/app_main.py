@@ -13,6 +13,8 @@ def app_main(args: AppArguments | None = None, **kwargs: Any) -> None:
 
     args = args or AppArguments(**kwargs)
     engine, args, ckpt = prepare_engine(args)
+    if hasattr(engine, "start"):  # vllm loads here rather than on the first message
+        engine.start()
     name = os.path.basename(os.path.normpath(ckpt or args.model))
     demo = build_chat_app(engine, title=f"Sartor chat: {name}", defaults=RequestConfig.from_args(args), system=args.system)
     get_logger().info(f"chat UI on http://{args.server_name}:{args.server_port or 7860}")
