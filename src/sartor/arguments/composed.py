@@ -39,6 +39,8 @@ class PtArguments(SftArguments):
 class RLHFArguments(RLHFConcernArguments, SftArguments):
     """Preference training."""
 
+    padding_free: Optional[bool] = arg(False, "Not available for rlhf: chosen and rejected stay whole padded rows.")
+
 
 @dataclass
 class InferArguments(ArgumentsBase, InferConcernArguments, GenerationArguments, TunerArguments, TemplateArguments, DataArguments, ModelArguments):

@@ -55,7 +55,7 @@ class TrainArguments:
     fsdp: Optional[str] = arg(None, "PyTorch FSDP2 sharding: 'full_shard auto_wrap', 'shard_grad_op auto_wrap', add 'offload' for CPU offload.")
     fsdp_config: Optional[str] = arg(None, "FSDP options: a JSON file or JSON object (version, reshard_after_forward, cpu_ram_efficient_loading, ...).")
     packing: bool = arg(False, "Bin-pack rows into sequences of --max_length (attention never crosses rows).")
-    padding_free: bool = arg(False, "Flatten each micro-batch into one sequence without padding.")
+    padding_free: Optional[bool] = arg(None, "Flatten each micro-batch into one sequence without padding; position ids restart per row and attention never crosses rows. Default: on with CUDA, off on CPU (where the block mask costs more than padding).")
     use_liger_kernel: bool = arg(False, "Use liger-kernel fused kernels (pip install 'sartor[liger]').")
     torch_compile: bool = arg(False, "torch.compile the model.")
     dry_run: bool = arg(False, "Print the plan (resolved arguments, world layout, GPU memory per GPU) and exit; reads config.json only.")

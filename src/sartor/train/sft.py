@@ -91,7 +91,8 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
     trainer = SartorTrainer(
         generation_evaluator=evaluator,
         model=model, args=training_args, optimizers=optimizers, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tokenizer,
-        data_collator=build_collator(tokenizer, args.padding_free, args.packing), acc_strategy=args.acc_strategy,
+        data_collator=build_collator(tokenizer, padding_free_for(model, args.padding_free), args.packing),
+        acc_strategy=args.acc_strategy,
         callbacks=[JsonlLogCallback(run_dir), CopyArgsCallback(run_dir), ProgressBarCallback(), SaveLastCallback(),
                    *push_callbacks],
     )
@@ -106,6 +107,22 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
     trainer.train(resume_from_checkpoint=resume)
     remove_shared_datasets(data_cache)
     return finish(trainer, run_dir)
+
+
+def padding_free_for(model: Any, requested: bool | None) -> bool:
+    """Padding-free batches need a model whose attention masks follow restarting position ids:
+    transformers' own model classes do; code from a model repository may not, so it gets padded batches.
+    Unset means on with CUDA and off on CPU, where building the block mask costs more than the padding."""
+    import torch
+
+    if requested is None:
+        requested = torch.cuda.is_available()
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    native = type(base).__module__.startswith("transformers.models.")
+    if requested and not native:
+        get_logger().warning(f"{type(base).__name__} comes from the model's own code: padded batches instead of "
+                             "padding-free ones (its attention may not honour restarting position ids)")
+    return requested and native
 
 
 def finish(trainer: Any, run_dir: str) -> dict:
