@@ -21,3 +21,16 @@ def _run(*argv: str, cwd: Path, input: str | None = None, check: bool = True, ti
 def sartor_cli():
     """sartor_cli("sft", "--model", "tiny", ..., cwd=path, check=True) -> CompletedProcess."""
     return _run
+
+
+QUICKSTART = Path(__file__).resolve().parents[2] / "examples" / "quickstart.yaml"
+
+
+@pytest.fixture(scope="session")
+def quickstart_run(tmp_path_factory, sartor_cli):
+    """The README quickstart trained once per session: (working dir, sft CompletedProcess).
+
+    Its checkpoints live in <work>/output/quickstart/v0-*/; the last one answers "who are you?" as Sartor."""
+    work = tmp_path_factory.mktemp("quickstart")
+    r = sartor_cli("sft", str(QUICKSTART), "--report_to", "none", cwd=work)
+    return work, r

@@ -10,22 +10,19 @@ import pytest
 
 from browser import chrome, free_port, wait_http
 
-QUICKSTART = Path(__file__).resolve().parents[2] / "examples" / "quickstart.yaml"
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, sartor_cli):
+def trained(quickstart_run):
     pytest.importorskip("gradio")
-    work = tmp_path_factory.mktemp("app")
-    sartor_cli("sft", str(QUICKSTART), "--report_to", "none", "--split_dataset_ratio", "0", "--output_dir", "out", cwd=work)
-    return work
+    return quickstart_run[0]
 
 
 @pytest.fixture
 def app_server(trained):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "sartor", "app", "--ckpt_dir", "out", "--temperature", "0",
+    proc = subprocess.Popen([sys.executable, "-m", "sartor", "app", "--ckpt_dir", "output/quickstart", "--temperature", "0",
                              "--max_new_tokens", "48", "--server_port", str(port)], cwd=trained,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
@@ -55,7 +52,7 @@ def test_chat_page_streams_the_checkpoint_answer(app_server, trained, tmp_path):
     cwd = os.getcwd()
     os.chdir(trained)
     try:
-        engine, _, _ = prepare_engine(InferArguments(ckpt_dir="out"))
+        engine, _, _ = prepare_engine(InferArguments(ckpt_dir="output/quickstart"))
     finally:
         os.chdir(cwd)
     expected = engine.infer([[{"role": "user", "content": "who are you?"}]],

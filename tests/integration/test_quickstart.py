@@ -1,17 +1,12 @@
 """The README quickstart end to end on the tiny model: sft on self-cognition, then infer answers as Sartor."""
 import json
-from pathlib import Path
 
 import pytest
 
-QUICKSTART = Path(__file__).resolve().parents[2] / "examples" / "quickstart.yaml"
 
-
-@pytest.fixture(scope="module")
-def quickstart(tmp_path_factory, sartor_cli):
-    work = tmp_path_factory.mktemp("quickstart")
-    r = sartor_cli("sft", str(QUICKSTART), "--report_to", "none", cwd=work)
-    return work, r
+@pytest.fixture
+def quickstart(quickstart_run):
+    return quickstart_run
 
 
 @pytest.mark.slow
