@@ -1,0 +1,58 @@
+"""`sartor web-ui`: one page with Train, Chat, Export and Eval tabs over runs that live on disk."""
+import inspect
+import os
+from typing import Any, Optional
+
+from ...arguments import WebUIArguments
+from ...utils.errors import SartorError
+from ...utils.lazy import require
+from ...utils.logging import get_logger
+from .context import Ctx
+from .i18n import LANGS, translator
+from .jobs import JobStore
+
+CSS = "#train_log textarea, #export_log textarea, #eval_log textarea {font-family: monospace; font-size: 12px}"
+
+
+def build_web_ui(output_dir: str = "output", lang: str = "en", cwd: Optional[str] = None):
+    """The gradio Blocks page. Commands run in `cwd` (default: the current directory); runs go under output_dir."""
+    if lang not in LANGS:
+        raise SartorError(f"--lang must be one of {', '.join(LANGS)}, got {lang!r}")
+    gr = require("gradio", "ui")
+    from .chat_tab import build_chat_tab
+    from .eval_tab import build_eval_tab
+    from .export_tab import build_export_tab
+    from .train_tab import build_train_tab
+
+    ctx = Ctx(store=JobStore(output_dir, cwd), t=translator(lang), lang=lang)
+    t = ctx.t
+    with gr.Blocks(title=t("title")) as demo:
+        gr.Markdown(f"## {t('title')}\n{t('subtitle')} `{output_dir}`")
+        with gr.Tabs(elem_id="tabs"):
+            with gr.Tab(t("tab_train"), id="train", elem_id="tab_train"):
+                train = build_train_tab(ctx, gr)
+            with gr.Tab(t("tab_chat"), id="chat", elem_id="tab_chat") as chat_tab:
+                chat = build_chat_tab(ctx, gr)
+            with gr.Tab(t("tab_export"), id="export", elem_id="tab_export") as export_tab:
+                export = build_export_tab(ctx, gr)
+            with gr.Tab(t("tab_eval"), id="eval", elem_id="tab_eval") as eval_tab:
+                evaluate = build_eval_tab(ctx, gr)
+        for fn, outputs in [train["load"], chat["load"], *export["loads"], *evaluate["loads"]]:
+            demo.load(fn, None, outputs, show_progress="hidden")
+        for tab, part in ((chat_tab, chat), (export_tab, export), (eval_tab, evaluate)):
+            fn, inputs, outputs = part["select"]
+            tab.select(fn, inputs, outputs, show_progress="hidden")
+    return demo
+
+
+def web_ui_main(args: WebUIArguments | None = None, **kwargs: Any) -> None:
+    """Serve the training web UI until interrupted. Runs it launched keep going when it stops."""
+    args = args or WebUIArguments(**kwargs)
+    demo = build_web_ui(args.output_dir, args.lang)
+    get_logger().info(f"training web UI on http://{args.server_name}:{args.server_port or 7860} "
+                      f"(runs under {os.path.abspath(args.output_dir)})")
+    options = dict(server_name=args.server_name, server_port=args.server_port, share=args.share, inbrowser=False,
+                   show_error=True)
+    if "css" in inspect.signature(demo.launch).parameters:  # gradio 6 takes css at launch, gradio 5 in Blocks
+        options["css"] = CSS
+    demo.queue(default_concurrency_limit=4).launch(**options)

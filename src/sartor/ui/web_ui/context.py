@@ -1,0 +1,59 @@
+"""What every tab of the web UI shares: the job store, the language, the choices offered."""
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+from .jobs import JobStore
+
+POLL_S = 2.0
+
+
+def scroll_js(elem_id: str) -> str:
+    """Client-side: scroll a log box to its end when its text changed (gradio's autoscroll leaves a read-only
+    box at the top); unchanged text leaves where the reader scrolled to alone."""
+    return (f"() => {{ const t = document.querySelector('#{elem_id} textarea'); "
+            "if (t && t.dataset.seen !== t.value) { t.dataset.seen = t.value; t.scrollTop = t.scrollHeight; } }")
+
+
+@dataclass
+class Ctx:
+    store: JobStore
+    t: Callable[[str], str]
+    lang: str
+
+    @property
+    def root(self) -> str:
+        return self.store.root
+
+
+def copy_button(gr) -> dict:
+    """Keyword arguments that give a text box a copy button (gradio 6 `buttons`, gradio 5 `show_copy_button`)."""
+    return {"buttons": ["copy"]} if int(gr.__version__.split(".")[0]) >= 6 else {"show_copy_button": True}
+
+
+def model_choices() -> list[str]:
+    """tiny first, then every registered model's Hugging Face id."""
+    from ...model import MODEL_MAPPING
+
+    ids = ["tiny"] + [m.hf_model_id for k, m in MODEL_MAPPING.items() if k != "tiny"]
+    return list(dict.fromkeys(ids))
+
+
+def dataset_choices() -> list[str]:
+    from ...dataset import DATASET_MAPPING
+
+    return list(DATASET_MAPPING)
+
+
+def keep_upload(store: JobStore, tmp_path: Optional[str]) -> Optional[str]:
+    """Copy an uploaded file into <output dir>/uploads/ (gradio's temporary copy does not last) and return the
+    path a command is given, relative to the directory commands run in."""
+    if not tmp_path:
+        return None
+    folder = Path(store.abs_path(store.root), "uploads")
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / os.path.basename(tmp_path)
+    shutil.copyfile(tmp_path, dest)
+    return os.path.relpath(dest, store.cwd)
