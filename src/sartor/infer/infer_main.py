@@ -66,16 +66,23 @@ def _rows_for_dataset_mode(args: Any):
 
 def infer_main(args: InferArguments | None = None, **kwargs: Any) -> dict:
     """Run inference as the arguments say; returns what was produced."""
-    from .chat import chat_loop
-    from .dataset_infer import default_result_path, infer_dataset
-    from .engine import RequestConfig
-
     args = args or InferArguments(**kwargs)
     from .reward import reward_checkpoint, reward_main
 
     if (reward_ckpt := reward_checkpoint(args)) is not None:  # a reward model scores instead of generating
         return reward_main(args, reward_ckpt)
     engine, args, ckpt = prepare_engine(args)
+    try:
+        return _run(engine, args, ckpt)
+    finally:  # stop the batch worker before the interpreter exits (a thread inside torch at exit can abort)
+        engine.close()
+
+
+def _run(engine: Any, args: InferArguments, ckpt: Any) -> dict:
+    from .chat import chat_loop
+    from .dataset_infer import default_result_path, infer_dataset
+    from .engine import RequestConfig
+
     cfg = RequestConfig.from_args(args)
     if args.query is not None:
         messages = [{"role": "user", "content": args.query}]

@@ -18,5 +18,8 @@ def app_main(args: AppArguments | None = None, **kwargs: Any) -> None:
     name = os.path.basename(os.path.normpath(ckpt or args.model))
     demo = build_chat_app(engine, title=f"Sartor chat: {name}", defaults=RequestConfig.from_args(args), system=args.system)
     get_logger().info(f"chat UI on http://{args.server_name}:{args.server_port or 7860}")
-    demo.queue().launch(server_name=args.server_name, server_port=args.server_port, share=args.share,
-                        inbrowser=False, show_error=True)
+    try:
+        demo.queue().launch(server_name=args.server_name, server_port=args.server_port, share=args.share,
+                            inbrowser=False, show_error=True)
+    finally:
+        engine.close()

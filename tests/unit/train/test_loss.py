@@ -136,7 +136,7 @@ def test_accumulation_gives_the_same_adamw_update(tmp_path):
     _, accumulated, _ = one_step(model, data, 2, 4, tmp_path, optim="adamw_torch", lr=lr)
     for name, w in full.items():
         assert not torch.equal(w, before[name]), name
-        torch.testing.assert_close(accumulated[name], w, rtol=0, atol=lr * 1e-3, msg=lambda m: f"{name}: {m}")
+        torch.testing.assert_close(accumulated[name], w, rtol=0, atol=lr * 5e-3, msg=lambda m: f"{name}: {m}")
 
 
 def test_trained_token_count_does_not_depend_on_the_model_class(tmp_path):
