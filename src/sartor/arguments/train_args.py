@@ -58,6 +58,7 @@ class TrainArguments:
     padding_free: Optional[bool] = arg(None, "Flatten each micro-batch into one sequence without padding; position ids restart per row and attention never crosses rows. Default: on with CUDA, off on CPU (where the block mask costs more than padding).")
     use_liger_kernel: bool = arg(False, "Use liger-kernel fused kernels (pip install 'sartor[liger]').")
     torch_compile: bool = arg(False, "torch.compile the model.")
+    activation_offloading: bool = arg(False, "Keep the activations saved for backward in host memory between forward and backward (less GPU memory, more PCIe traffic; combines with gradient checkpointing).")
     dry_run: bool = arg(False, "Print the plan (resolved arguments, world layout, GPU memory per GPU) and exit; reads config.json only.")
     push_to_hub: bool = arg(False, "Push checkpoints to the hub while training (--use_hf true: Hugging Face, false: ModelScope).")
     hub_model_id: Optional[str] = arg(None, "Repository to push to, e.g. your-name/my-model.")

@@ -137,8 +137,9 @@ def lora_parameters(config: dict, rank: int, target_modules: Optional[list[str]]
 
 
 def activation_bytes_per_token(config: dict, dtype_bytes: int, gradient_checkpointing: bool,
-                               lora_dropout: bool = False) -> float:
-    """Bytes of saved activations per token across the layers (not counting the logits)."""
+                               lora_dropout: bool = False, offloaded: bool = False) -> float:
+    """Bytes of saved activations per token across the layers (not counting the logits). Offloaded to host
+    memory, only the layer being computed (or recomputed, or brought back for its backward) stays on the GPU."""
     s = Shapes.from_config(config)
     h, d = s.hidden, s.head_dim
     inter = s.moe_intermediate if s.experts else s.intermediate
@@ -147,6 +148,8 @@ def activation_bytes_per_token(config: dict, dtype_bytes: int, gradient_checkpoi
     per_layer = 2 * h + h + (s.heads + 2 * s.kv_heads) * d + s.heads * d + h + 4 * inter
     if lora_dropout:  # LoRA keeps a dropped-out copy of each target's input
         per_layer += h + s.heads * d + mlp_in_dims
+    if offloaded:
+        return per_layer * dtype_bytes
     if gradient_checkpointing:
         return (s.layers * h + per_layer) * dtype_bytes  # layer inputs, plus one layer recomputed in backward
     return s.layers * per_layer * dtype_bytes
@@ -157,7 +160,7 @@ def estimate_memory(config: dict, *, train_type: str = "lora", dtype: str = "bfl
                     fsdp: Optional[str] = None, gradient_checkpointing: bool = True, batch_size: int = 1,
                     max_length: int = 2048, lora_rank: int = 8, target_modules: Optional[list[str]] = None,
                     lora_dtype: Optional[str] = None, lora_dropout: float = 0.0, quant_bits: Optional[int] = None,
-                    gpus_per_rank: int = 1) -> dict[str, Any]:
+                    gpus_per_rank: int = 1, activation_offloading: bool = False) -> dict[str, Any]:
     """GiB per GPU, by component, for one training configuration."""
     params = count_parameters(config)
     total_params = params["total"]
@@ -192,7 +195,8 @@ def estimate_memory(config: dict, *, train_type: str = "lora", dtype: str = "bfl
 
     s = Shapes.from_config(config)
     tokens = batch_size * max_length
-    acts = tokens * activation_bytes_per_token(config, b, gradient_checkpointing, lora_dropout > 0 and not full)
+    acts = tokens * activation_bytes_per_token(config, b, gradient_checkpointing, lora_dropout > 0 and not full,
+                                               activation_offloading)
     logits = tokens * s.vocab * (b + 8)  # logits, their fp32 copy for the loss, and its gradient
     parts = {"weights": weights, "gradients": grads, "optimizer_states": optim, "ddp_buckets": ddp_buckets,
              "activations": acts, "logits": logits}
@@ -292,7 +296,7 @@ def plan(args: Any) -> dict[str, Any]:
         max_length=args.max_length, lora_rank=args.lora_rank,
         target_modules=list(args.target_modules or info.lora_target_modules or ["all-linear"]),
         lora_dtype=args.lora_dtype, lora_dropout=args.lora_dropout, quant_bits=args.quant_bits if args.quant_method else None,
-        gpus_per_rank=gpus_per_rank)
+        gpus_per_rank=gpus_per_rank, activation_offloading=getattr(args, "activation_offloading", False))
     layout = {"nnodes": world.nnodes, "nproc_per_node": world.local_world_size, "world_size": world.world_size,
               "gpus_per_rank": gpus_per_rank, "backend": args.ddp_backend or ("nccl" if n_gpus else "gloo"),
               "parallelism": f"deepspeed {_ds_name(args.deepspeed)}" if deepspeed else (f"fsdp2 ({fsdp})" if fsdp else

@@ -105,7 +105,7 @@ def rlhf_main(args: RLHFArguments | None = None, **kwargs: Any) -> dict:
     collator = KTOCollator(tokenizer.pad_token_id) if args.rlhf_type == "kto" else PairCollator(tokenizer.pad_token_id)
     trainer = PreferenceTrainer(
         model=model, args=training_args, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tokenizer,
-        data_collator=collator, config=config, ref_model=ref_model,
+        data_collator=collator, config=config, ref_model=ref_model, activation_offloading=args.activation_offloading,
         callbacks=[JsonlLogCallback(run_dir), CopyArgsCallback(run_dir), ProgressBarCallback(), SaveLastCallback()],
     )
     offset_rng_by_rank(args.seed, offset_cpu=not args.group_by_length)

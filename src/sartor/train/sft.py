@@ -92,7 +92,7 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
         generation_evaluator=evaluator,
         model=model, args=training_args, optimizers=optimizers, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tokenizer,
         data_collator=build_collator(tokenizer, padding_free_for(model, args.padding_free), args.packing),
-        acc_strategy=args.acc_strategy,
+        acc_strategy=args.acc_strategy, activation_offloading=args.activation_offloading,
         callbacks=[JsonlLogCallback(run_dir), CopyArgsCallback(run_dir), ProgressBarCallback(), SaveLastCallback(),
                    *push_callbacks],
     )

@@ -11,8 +11,10 @@ from .loss import causal_lm_loss
 class SartorTrainer(Trainer):
     """Loss = sum over every trained token of the optimizer step / their count (all micro-batches, all ranks)."""
 
-    def __init__(self, *args, acc_strategy: str = "token", generation_evaluator=None, **kwargs):
+    def __init__(self, *args, acc_strategy: str = "token", generation_evaluator=None,
+                 activation_offloading: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.activation_offloading = activation_offloading
         from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
         for cb in (PrinterCallback, ProgressCallback):  # our ProgressBarCallback shows progress and log rows
@@ -42,6 +44,14 @@ class SartorTrainer(Trainer):
         if self.args.average_tokens_across_devices and self.args.world_size > 1:
             count = self.accelerator.gather(count).sum()
         return batch_samples, count
+
+    def training_step(self, model, inputs, num_items_in_batch=None):
+        if not self.activation_offloading:
+            return super().training_step(model, inputs, num_items_in_batch)
+        from .offload import ActivationOffload
+
+        with ActivationOffload(model.parameters()):  # forward saves to host memory; backward brings it back
+            return super().training_step(model, inputs, num_items_in_batch)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         labels = inputs.pop("labels")

@@ -95,6 +95,13 @@ def test_lora_checkpointing_and_batch():
     assert qlora["weights"] < lora["weights"] / 2.5
 
 
+def test_activation_offloading_leaves_one_layer_on_the_gpu():
+    kept = _gib(gradient_checkpointing=False)["activations"]
+    offloaded = _gib(gradient_checkpointing=False, activation_offloading=True)["activations"]
+    assert offloaded == pytest.approx(kept / QWEN25_7B["num_hidden_layers"], rel=0.02)
+    assert _gib(activation_offloading=True)["weights"] == _gib()["weights"]
+
+
 def test_ddp_buckets_and_fsdp():
     single = _gib(train_type="full", dtype="bfloat16")
     ddp = _gib(train_type="full", dtype="bfloat16", world_size=2)
