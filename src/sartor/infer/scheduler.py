@@ -120,6 +120,7 @@ class BatchScheduler:
         self._thread: Optional[threading.Thread] = None
         self._closed = False
         self._logits_to_keep: Optional[bool] = None
+        self._cache_name = "past_key_values"
         self.idle_exit_s = 30.0  # an idle worker ends, so engines that are dropped leave no thread behind
 
     # -- any thread -------------------------------------------------------------------------------------
@@ -210,18 +211,24 @@ class BatchScheduler:
             self.stats.waiting = len(self._waiting)
         return admitted
 
-    def _forward(self, **kwargs: Any) -> Any:
+    def _forward(self, cache: Any = None, **kwargs: Any) -> Any:
+        """One forward pass with the KV cache. transformers 5.24 renamed the forward's `past_key_values` to
+        `cache` (the old name goes in 5.40): pass whichever this model's forward takes."""
         model = self.get_model()
         if self._logits_to_keep is None:
             import inspect
 
             inner = model.get_base_model() if hasattr(model, "get_base_model") else model  # PEFT passes it through
             try:
-                self._logits_to_keep = "logits_to_keep" in inspect.signature(inner.forward).parameters
+                params = inspect.signature(inner.forward).parameters
             except (TypeError, ValueError):
-                self._logits_to_keep = False
+                params = {}
+            self._logits_to_keep = "logits_to_keep" in params
+            self._cache_name = "cache" if "cache" in params else "past_key_values"
         if self._logits_to_keep:
             kwargs["logits_to_keep"] = 1
+        if cache is not None:
+            kwargs[self._cache_name] = cache
         return model(**kwargs, use_cache=True, return_dict=True)
 
     def _step(self, running: list[_Sequence], cache: Any, mask: Optional[torch.Tensor],
@@ -241,8 +248,8 @@ class BatchScheduler:
         ids = torch.tensor([[s.last] for s in running], device=device)
         mask = torch.cat([mask, mask.new_ones(len(running), 1)], 1)
         positions = (mask.sum(1, keepdim=True) - 1)
-        out = self._forward(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache)
-        cache = out.past_key_values
+        out = self._forward(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache)
+        cache = _cache_of(out)
         self._emit(running, out.logits[:, -1])
         self.stats.steps += 1
         keep = [i for i, s in enumerate(running) if not s.done and not s.req.aborted]
@@ -268,7 +275,7 @@ class BatchScheduler:
         out = self._forward(input_ids=torch.tensor(ids, device=device), attention_mask=mask, position_ids=positions)
         self.stats.prompt_tokens += sum(len(s.req.prompt_ids) for s in seqs)
         self._emit(seqs, out.logits[:, -1])
-        cache = out.past_key_values
+        cache = _cache_of(out)
         keep = [i for i, s in enumerate(seqs) if not s.done and not s.req.aborted]
         if len(keep) < len(seqs) and keep and kv_cache.is_editable(cache):
             mask = kv_cache.trim_left(cache, kv_cache.select_rows(cache, mask, keep))
@@ -306,3 +313,9 @@ class BatchScheduler:
             if not seq.done:
                 seq.done = True
                 self._send(seq, GenerationEvent("", [], [], len(seq.req.prompt_ids), seq.n, True, "error", error))
+
+
+def _cache_of(out: Any) -> Any:
+    """The KV cache a forward returned (`cache` from transformers 5.24, `past_key_values` before)."""
+    cache = getattr(out, "cache", None)
+    return cache if cache is not None else getattr(out, "past_key_values", None)
