@@ -24,6 +24,7 @@ class SartorTrainer(Trainer):
         # we count trained tokens across accumulation steps ourselves (see compute_loss)
         self.model_accepts_loss_kwargs = True
         self._meter = {"tokens": 0, "correct": 0, "counted": 0, "t0": time.time(), "seq_ok": 0, "seqs": 0}
+        self._eval_meter = dict(self._meter)
 
     def get_batch_samples(self, epoch_iterator, num_batches: int, device) -> tuple[list, torch.Tensor | None]:
         """The micro-batches of one optimizer step and their number of trained tokens.
@@ -55,10 +56,11 @@ class SartorTrainer(Trainer):
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         labels = inputs.pop("labels")
+        meter = self._meter if model.training else self._eval_meter
         if "attention_mask" in inputs:
-            self._meter["tokens"] += int(inputs["attention_mask"].sum())
+            meter["tokens"] += int(inputs["attention_mask"].sum())
         else:
-            self._meter["tokens"] += int(inputs["input_ids"].numel())
+            meter["tokens"] += int(inputs["input_ids"].numel())
         loss_sum, keep, token_ok = causal_lm_loss(model, inputs, labels, unwrapped=model is self.model)
         n_tokens = torch.tensor(token_ok.numel(), device=loss_sum.device)
         outputs = {"loss": loss_sum}
@@ -69,15 +71,15 @@ class SartorTrainer(Trainer):
             self.loss_is_scaled_for_ga = True
         else:
             loss = loss_sum / n_tokens.clamp(min=1)
-        if model.training:
-            self._meter["correct"] += int(token_ok.sum())
-            self._meter["counted"] += int(n_tokens)
-            if self.acc_strategy == "seq":
-                self._count_seq_acc(keep, token_ok, inputs.get("position_ids"))
+        meter["correct"] += int(token_ok.sum())
+        meter["counted"] += int(n_tokens)
+        if self.acc_strategy == "seq":
+            self._count_seq_acc(meter, keep, token_ok, inputs.get("position_ids"))
         return (loss, outputs) if return_outputs else loss
 
     @torch.no_grad()
-    def _count_seq_acc(self, keep: torch.Tensor, token_ok: torch.Tensor, position_ids: torch.Tensor | None) -> None:
+    def _count_seq_acc(self, meter: dict, keep: torch.Tensor, token_ok: torch.Tensor,
+                       position_ids: torch.Tensor | None) -> None:
         """Whole answers right: per row, or per packed sequence when position ids restart."""
         if position_ids is not None:
             seq = (position_ids == 0).long().cumsum(-1)
@@ -89,8 +91,8 @@ class SartorTrainer(Trainer):
             return
         uniq, inverse = ids.unique(return_inverse=True)
         wrong = torch.zeros(len(uniq), dtype=torch.long, device=ids.device).index_add_(0, inverse, (~token_ok).long())
-        self._meter["seq_ok"] += int((wrong == 0).sum())
-        self._meter["seqs"] += len(uniq)
+        meter["seq_ok"] += int((wrong == 0).sum())
+        meter["seqs"] += len(uniq)
 
     def log(self, logs: dict, start_time=None) -> None:
         if "loss" in logs and self.model.training:
@@ -108,6 +110,20 @@ class SartorTrainer(Trainer):
             self._meter = {"tokens": 0, "correct": 0, "counted": 0, "t0": now, "seq_ok": 0, "seqs": 0}
         super().log(logs, start_time)
 
+
+    def evaluation_loop(self, dataloader, description, prediction_loss_only=None, ignore_keys=None,
+                        metric_key_prefix: str = "eval"):
+        """Adds {prefix}_acc (per token, or per whole answer with --acc_strategy seq), summed over every rank."""
+        self._eval_meter = {"tokens": 0, "correct": 0, "counted": 0, "t0": time.time(), "seq_ok": 0, "seqs": 0}
+        output = super().evaluation_loop(dataloader, description, prediction_loss_only, ignore_keys, metric_key_prefix)
+        m = self._eval_meter
+        ok, n = (m["seq_ok"], m["seqs"]) if self.acc_strategy == "seq" else (m["correct"], m["counted"])
+        if self.args.world_size > 1:
+            total = self.accelerator.reduce(torch.tensor([ok, n], device=self.args.device), reduction="sum")
+            ok, n = (int(v) for v in total.tolist())
+        if n:
+            output.metrics[f"{metric_key_prefix}_acc"] = round(ok / n, 6)
+        return output
 
     def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval"):
         """Loss and accuracy; with --predict_with_generate also ROUGE-L and BLEU-4 of greedy answers."""
