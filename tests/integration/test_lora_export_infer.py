@@ -95,3 +95,32 @@ def test_eval_scores_answers_against_references(lora_run, sartor_cli):
     assert m["rows"] == 6 and 0 <= m["rouge-l"] <= 1 and 0 <= m["bleu-4"] <= 1 and m["exact_match"] == 0
     answers = [json.loads(x) for x in next(metrics_path.parent.glob("*.jsonl")).read_text().splitlines()]
     assert len(answers) == 6
+
+
+@pytest.mark.slow
+def test_infer_merge_lora_answers_as_the_adapter(lora_run, sartor_cli):
+    work, run = lora_run
+    ckpt = run / "checkpoint-4"
+    query = ["--query", "Give three tips for staying healthy.", "--temperature", "0", "--max_new_tokens", "12"]
+    adapter = sartor_cli("infer", "--ckpt_dir", str(ckpt), *query, cwd=work).stdout
+    merged = sartor_cli("infer", "--ckpt_dir", str(ckpt), "--merge_lora", "true", *query, cwd=work).stdout
+    assert (Path(f"{ckpt}-merged") / "config.json").is_file()  # merged first, then served from the merged weights
+    assert merged.strip() and merged == adapter
+
+
+@pytest.mark.slow
+def test_training_continues_from_an_adapter(lora_run, sartor_cli):
+    """--adapters starts from the trained adapter (a fresh LoRA has lora_B = 0): one step at lr 1e-9 keeps it."""
+    from safetensors.torch import load_file
+
+    work, run = lora_run
+    start = run / "checkpoint-8"
+    sartor_cli("sft", "--model", "tiny", "--adapters", str(start), "--dataset", f"{ALPACA}#8", "--max_steps", "1",
+               "--learning_rate", "1e-9", "--per_device_train_batch_size", "2", "--gradient_accumulation_steps", "1",
+               "--split_dataset_ratio", "0", "--report_to", "none", "--output_dir", "continued", cwd=work)
+    new = next((work / "continued").glob("v0-*")) / "checkpoint-1"
+    before, after = load_file(start / "adapter_model.safetensors"), load_file(new / "adapter_model.safetensors")
+    assert before.keys() == after.keys()
+    assert max(float(t.abs().max()) for k, t in before.items() if "lora_B" in k) > 1e-3
+    for key, t in before.items():
+        torch.testing.assert_close(after[key], t, rtol=0, atol=1e-6, msg=lambda m: f"{key}: {m}")

@@ -209,3 +209,33 @@ def test_demo_files_train_from_the_command_line(method, file, extra, shared_data
     assert [r["step"] for r in rows if "loss" in r] == [1, 2]
     assert all(math.isfinite(r["loss"]) and "rewards/accuracies" in r for r in rows if "loss" in r)
     assert (run / "checkpoint-2" / "args.json").is_file() and (run / "images" / "loss.png").is_file()
+
+
+def test_ref_model_is_the_model_given(shared_datasets, tiny_dir, tmp_path, monkeypatch):
+    """DPO's first loss, before any update, is ln 2 when the reference is the policy itself; with --ref_model set
+    to a different model the policy/reference log-ratios differ and so does that loss."""
+    import shutil
+
+    from transformers import AutoModelForCausalLM
+
+    other = tmp_path / "other-ref"
+    shutil.copytree(tiny_dir, other)
+    model = AutoModelForCausalLM.from_pretrained(tiny_dir)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    model.save_pretrained(other)
+    monkeypatch.chdir(tmp_path)
+    first = {}
+    for name, extra in [("self", []), ("other", ["--ref_model", str(other)])]:
+        sartor_main(["rlhf", "--rlhf_type", "dpo", "--model", "tiny", "--train_type", "full",
+                     "--dataset", str(shared_datasets / "dpo_en_demo.json") + "#8", "--max_steps", "1",
+                     "--per_device_train_batch_size", "2", "--gradient_accumulation_steps", "1", "--max_length", "128",
+                     "--truncation_strategy", "right", "--logging_steps", "1", "--report_to", "none",
+                     "--output_dir", f"output/{name}", *extra])
+        run = next((tmp_path / f"output/{name}").glob("v0-*"))
+        first[name] = next(r for r in log_rows(str(run)) if "loss" in r)
+    assert first["self"]["loss"] == pytest.approx(math.log(2), abs=1e-4)
+    assert abs(first["other"]["loss"] - math.log(2)) > 1e-3
+    assert first["other"]["rewards/chosen"] != pytest.approx(0.0, abs=1e-6)
