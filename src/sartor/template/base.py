@@ -82,17 +82,27 @@ class Template:
             raise TemplateError("a row must be a dict with a 'messages' list")
         messages = normalize_messages(row["messages"])
         rendered = self.render_spans(messages, row.get("tools"))
-        ids, offsets = tokenize_with_offsets(self.tokenizer, rendered.text)
+        text, all_spans = rendered.text, rendered.spans
+        eos = getattr(self.tokenizer, "eos_token", None)
+        if eos and all_spans and all_spans[-1][2] == len(messages) - 1 and self._appends_eos(text, all_spans[-1]):
+            start, _, idx = all_spans[-1]  # the final answer's span runs on through its closing text and EOS
+            text += eos
+            all_spans = [*all_spans[:-1], (start, len(text), idx)]
+        ids, offsets = tokenize_with_offsets(self.tokenizer, text)
         if self.loss_scale == "all":
             labels = list(ids)
         else:
-            spans = select_spans(rendered.spans, messages, self.loss_scale)
+            spans = select_spans(all_spans, messages, self.loss_scale)
             labels = label_tokens(ids, offsets, spans)
         result = truncate(ids, labels, self.max_length, self.truncation_strategy)
         if result is None:
             return None
         ids, labels = result
         return {"input_ids": ids, "labels": labels, "length": len(ids)}
+
+    def _appends_eos(self, text: str, final_span: tuple[int, int, int]) -> bool:
+        """Whether training appends EOS after the final answer (see TemplateMeta.train_eos)."""
+        return self.meta.train_eos
 
     def encode_prompt(self, messages: list[dict], tools: Optional[list[dict]] = None) -> list[int]:
         """Token ids of the conversation followed by the generation prompt (for inference)."""

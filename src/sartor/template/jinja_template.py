@@ -57,6 +57,10 @@ class JinjaTemplate(Template):
         out.spans = [(s, e, i - shift) for s, e, i in self._find_spans(full, msgs, tool_list)]
         return out
 
+    def _appends_eos(self, text: str, final_span: tuple[int, int, int]) -> bool:
+        """The template writes no special token after the final answer (no end-of-turn marker): append EOS."""
+        return not any(tok in text[final_span[0]:] for tok in self._special)
+
     # -- spans ---------------------------------------------------------------------------------
     def _eot_after(self, text: str, pos: int, limit: Optional[int] = None) -> Optional[int]:
         """End of the first special token at or after `pos` separated from it by whitespace only."""

@@ -56,6 +56,10 @@ class TemplateMeta:
     renderer: Optional[Renderer] = None
     tool_call_parser: Optional[Callable[[str], list[dict]]] = None
     supports_tools: bool = False
+    # The official format marks no end of the answer (no end-of-turn token: the model creators' training
+    # appended EOS). encode() appends the tokenizer's EOS after the final answer, labelled with it, so a
+    # fine-tuned model learns to stop, as ms-swift and LLaMA-Factory do; render() and prompts stay official.
+    train_eos: bool = False
     render_options: dict = field(default_factory=dict)
     description: str = ""
 

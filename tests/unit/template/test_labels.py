@@ -19,8 +19,11 @@ LABELLED = {
     "deepseek-r1": ("", "<｜end▁of▁sentence｜>"), "command-r": ("", "<|END_OF_TURN_TOKEN|>"),
     "openchat": (" ", "<|end_of_turn|>"), "starcoder2": ("", "<|endoftext|>"), "vicuna": (" ", "</s>"),
     "baichuan2": ("", "</s>"), "internlm": ("", "<eoa>"), "deepseek-coder": ("", "\n<|EOT|>"),
-    "falcon": (" ", ""), "granite": ("", ""), "solar": ("", ""), "xverse": (" ", "<|endoftext|>"),
+    "falcon": (" ", ""), "granite": ("", ""), "solar": ("", ""), "chatqa": (" ", ""), "xverse": (" ", "<|endoftext|>"),
 }
+# official formats with no end-of-turn token: the final answer trains its closing text and the tokenizer's EOS
+FINAL_TAIL = {"falcon": "<|endoftext|>", "granite": "\n\n<|endoftext|>", "solar": "</s>",
+              "chatqa": "\n\n<|end_of_text|>"}
 
 
 def _expected_labels(lead, tail, messages, strip):
@@ -37,6 +40,8 @@ def test_labels_decode_to_contents_and_end_of_turn(name, conv):
     row = template.encode({"messages": messages})
     lead, tail = LABELLED[name]
     expected = _expected_labels(lead, tail, messages, TEMPLATE_MAPPING[name].strip_content)
+    assert TEMPLATE_MAPPING[name].train_eos == (name in FINAL_TAIL)
+    expected += FINAL_TAIL.get(name, "")
     if name == "qwen3":  # the last turn gets the (empty) thinking block, as in the official template
         last = messages[-1]["content"]
         expected = expected[: -len(last + tail)] + "<think>\n\n</think>\n\n" + last + tail
@@ -50,13 +55,18 @@ def test_ids_are_the_tokenised_rendering(name):
     messages = MULTI
     row = template.encode({"messages": messages})
     text = template.render(messages)
+    if TEMPLATE_MAPPING[name].train_eos:  # training appends EOS to the official rendering of a finished answer
+        text += tok.eos_token
     assert row["input_ids"] == tok(text, add_special_tokens=False)["input_ids"]
     assert row["length"] == len(row["input_ids"]) == len(row["labels"])
     assert any(t != IGNORE for t in row["labels"])
     # every labelled token lies in an assistant span, and decoding them gives the spans' text
     rendered = template.render_spans(messages)
     assert len(rendered.spans) == 2
-    assert label_text(tok, row) == "".join(text[s:e] for s, e, _ in rendered.spans)
+    spans = [(s, e) for s, e, _ in rendered.spans]
+    if TEMPLATE_MAPPING[name].train_eos:  # the final answer's span runs on to the appended EOS
+        spans[-1] = (spans[-1][0], len(text))
+    assert label_text(tok, row) == "".join(text[s:e] for s, e in spans)
     prompt_ids = template.encode_prompt(messages[:-1])
     assert prompt_ids == tok(template.render(messages[:-1], add_generation_prompt=True),
                              add_special_tokens=False)["input_ids"]

@@ -54,7 +54,7 @@ register_template(TemplateMeta(
     template_type=T.falcon,
     system_prefix="System: {{SYSTEM}}\n",
     prompt="User: {{QUERY}}", response_prefix="\nFalcon: ", generation_prompt="\nFalcon:",
-    chat_sep="\n", stop_words=["\nUser:"],
+    chat_sep="\n", stop_words=["\nUser:"], train_eos=True,
     description="Falcon-instruct/chat"))
 
 register_template(TemplateMeta(
@@ -86,13 +86,13 @@ register_template(TemplateMeta(
     template_type=T.solar,
     system_prefix="### System:\n{{SYSTEM}}\n\n", skip_empty_system=True,
     prompt="### User:\n{{QUERY}}\n\n", response_prefix="### Assistant:\n",
-    stop_words=["### User:"], description="SOLAR-instruct"))
+    stop_words=["### User:"], train_eos=True, description="SOLAR-instruct"))
 
 register_template(TemplateMeta(
     template_type=T.granite,
     system_prefix="System:\n{{SYSTEM}}\n\n",
     prompt="Question:\n{{QUERY}}\n\n", response_prefix="Answer:\n",
-    chat_sep="\n\n", suffix="\n\n", stop_words=["\n\nQuestion:"],
+    chat_sep="\n\n", suffix="\n\n", stop_words=["\n\nQuestion:"], train_eos=True,
     description="Granite-instruct (Question/Answer)"))
 
 register_template(TemplateMeta(
@@ -104,7 +104,7 @@ register_template(TemplateMeta(
         "indicate when the answer cannot be found in the context."),
     prompt="User: {{QUERY}}\n\n", response_prefix="Assistant: ", generation_prompt="Assistant:",
     chat_sep="\n\n", suffix="\n\n", always_generation_prompt=True, strip_content=True,
-    stop_words=["\n\nUser:"], description="Llama3-ChatQA-1.5"))
+    stop_words=["\n\nUser:"], train_eos=True, description="Llama3-ChatQA-1.5"))
 
 register_template(TemplateMeta(
     template_type=T.polylm,
