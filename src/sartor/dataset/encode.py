@@ -32,8 +32,10 @@ class _Encoder:
         return {"input_ids": out["input_ids"], "labels": out["labels"], "length": len(out["input_ids"])}
 
 
-def encode_dataset(dataset, template: Any, num_proc: int = 1, load_from_cache_file: bool = True, desc: str = "encode"):
-    """Map every row through template.encode; rows over max_length (delete strategy) are dropped and counted."""
+def encode_dataset(dataset, template: Any, num_proc: int = 1, load_from_cache_file: bool = True, desc: str = "encode",
+                   validation: bool = False):
+    """Map every row through template.encode; rows over max_length (delete strategy) are dropped and counted.
+    Validation data left empty that way is None (no evaluation); training data left empty is an error."""
     if dataset is None:
         return None
     columns = list(dataset.column_names or [])
@@ -50,6 +52,10 @@ def encode_dataset(dataset, template: Any, num_proc: int = 1, load_from_cache_fi
             get_logger().warning(f"{desc}: dropped {dropped} of {before} rows longer than --max_length "
                                  "(--truncation_strategy delete); use left or right to keep them truncated")
         if len(encoded) == 0:
+            if validation:
+                get_logger().warning(f"{desc}: every validation row is over --max_length; training goes on without "
+                                     "evaluation (raise --max_length or use --truncation_strategy right)")
+                return None
             raise SartorError(f"{desc}: no rows left to train on after encoding (all {before} over --max_length?)")
     else:
         encoded = encoded.filter(lambda n: n > 0, input_columns=["length"])

@@ -60,7 +60,8 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
             return (LazyEncodedDataset(train_rows, template),
                     LazyEncodedDataset(val_rows, template) if val_rows is not None else None)
         train_ds = encode_dataset(train_rows, template, args.dataset_num_proc, args.load_from_cache_file, "encode train")
-        val_ds = encode_dataset(val_rows, template, args.dataset_num_proc, args.load_from_cache_file, "encode val")
+        val_ds = encode_dataset(val_rows, template, args.dataset_num_proc, args.load_from_cache_file, "encode val",
+                                validation=True)
         log.info(f"train data: {stats(train_ds)}; validation data: {stats(val_ds)}")
         if args.packing:
             train_ds = pack_dataset(train_ds, args.max_length)
