@@ -14,6 +14,7 @@ FROM_CHECKPOINT = (
     "model", "model_type", "model_revision", "tokenizer", "torch_dtype", "attn_impl", "quant_method", "quant_bits",
     "bnb_4bit_quant_type", "bnb_4bit_use_double_quant", "bnb_4bit_compute_dtype", "trust_remote_code", "use_hf",
     "template", "system", "max_length", "tools_prompt", "train_type", "model_name", "model_author",
+    "custom_register_path",
 )
 DATASET_FROM_CHECKPOINT = ("dataset", "val_dataset", "split_dataset_ratio", "data_seed", "columns",
                            "custom_dataset_info", "max_train_samples")
@@ -59,6 +60,12 @@ def fill_from_checkpoint(args: Any, ckpt: str, with_dataset: bool = False) -> An
     if saved.get("model_dir") and "model" in updates and not os.path.isdir(str(updates["model"])) and updates["model"] != "tiny":
         if os.path.isdir(saved["model_dir"]):
             updates["model"] = saved["model_dir"]  # reuse the downloaded copy
+    if updates.get("custom_register_path"):  # the plug-in files training used, where they still are
+        missing = [p for p in updates["custom_register_path"] if not os.path.isfile(p)]
+        if missing:
+            get_logger().warning(f"{ckpt} was trained with --custom_register_path {' '.join(missing)}, not found "
+                                 "from here: pass --custom_register_path again if its model or template is needed")
+        updates["custom_register_path"] = [p for p in updates["custom_register_path"] if p not in missing]
     new = dataclasses.replace(args, **updates)
     new._explicit = explicit
     return new

@@ -10,14 +10,22 @@ from ..utils.logging import get_logger
 from .run_dir import default_output_dir, next_run_dir, write_args
 
 
-def load_custom_register(paths: list[str]) -> None:
-    """Import users' plug-in files that call register_model / register_template / register_dataset."""
-    for i, path in enumerate(paths):
+_LOADED_REGISTERS: set[str] = set()
+
+
+def load_custom_register(paths: list[str] | None) -> None:
+    """Import users' plug-in files that call register_model / register_template / register_dataset
+    (each file once per process)."""
+    for path in paths or []:
         if not os.path.isfile(path):
             raise SartorError(f"--custom_register_path {path}: no such file")
-        spec = importlib.util.spec_from_file_location(f"sartor_custom_register_{i}", path)
+        key = os.path.realpath(path)
+        if key in _LOADED_REGISTERS:
+            continue
+        spec = importlib.util.spec_from_file_location(f"sartor_custom_register_{len(_LOADED_REGISTERS)}", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)  # type: ignore[union-attr]
+        _LOADED_REGISTERS.add(key)
 
 
 def read_system(system: str | None) -> str | None:

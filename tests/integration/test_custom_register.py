@@ -1,0 +1,28 @@
+"""--custom_register_path: a user's plug-in file registers a template; training uses it, and the checkpoint is
+served with it later without repeating the flag (it is carried in args.json)."""
+import json
+
+PLUGIN = '''
+from sartor.template import TemplateMeta, register_template
+
+register_template(TemplateMeta(
+    template_type="acme-chat", prompt="<|im_start|>user\\n{{QUERY}}<|im_end|>\\n",
+    response_prefix="<|im_start|>assistant\\n", chat_sep="<|im_end|>\\n", suffix="<|im_end|>", eot="<|im_end|>",
+    stop_words=["<|im_end|>"], description="a user's own format"))
+'''
+
+
+def test_plugin_template_trains_and_serves(tmp_path, sartor_cli):
+    (tmp_path / "acme_register.py").write_text(PLUGIN)
+    sartor_cli("sft", "--model", "tiny", "--custom_register_path", "acme_register.py", "--template", "acme-chat",
+               "--dataset", "self-cognition#8", "--model_name", "Sartor", "--model_author", "Acme",
+               "--max_steps", "1", "--split_dataset_ratio", "0", "--report_to", "none", "--output_dir", "out",
+               cwd=tmp_path)
+    ckpt = next((tmp_path / "out").glob("v0-*")) / "checkpoint-1"
+    assert json.loads((ckpt / "args.json").read_text())["template"] == "acme-chat"
+    for command in ("infer", "eval"):
+        extra = ["--query", "hi"] if command == "infer" else ["--val_dataset", "self-cognition#2"]
+        r = sartor_cli(command, "--ckpt_dir", str(ckpt), "--max_new_tokens", "3", *extra, cwd=tmp_path)
+        assert r.returncode == 0
+    r = sartor_cli("infer", "--model", "tiny", "--template", "acme-chat", "--query", "hi", cwd=tmp_path, check=False)
+    assert r.returncode == 2 and "acme-chat" in r.stderr and "Traceback" not in r.stderr  # unknown without the plug-in
