@@ -48,6 +48,10 @@ def parse_bool(name: str, value: Any) -> bool:
     raise SartorError(f"--{name} takes true or false, got {value!r}")
 
 
+# list flags whose one string is one item (a name with spaces, a stop word like "### User:"), never split
+WHOLE_ITEMS = frozenset({"model_name", "model_author", "stop_words"})
+
+
 def coerce(name: str, tp: Any, value: Any) -> Any:
     """Turn a CLI/YAML value into the field's type, or raise a SartorError naming the flag."""
     if value is None:
@@ -57,7 +61,7 @@ def coerce(name: str, tp: Any, value: Any) -> Any:
     if origin in (list, typing.List):
         (inner,) = get_args(tp) or (str,)
         if isinstance(value, str):
-            value = split_list(value)
+            value = [value] if name in WHOLE_ITEMS else split_list(value)
         if not isinstance(value, (list, tuple)):
             value = [value]
         return [coerce(name, inner, v) for v in value]

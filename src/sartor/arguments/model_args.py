@@ -10,7 +10,7 @@ from .fields import arg
 @dataclass
 class ModelArguments:
     model: Optional[str] = arg(None, "Hub id (Hugging Face or ModelScope), local directory, or 'tiny' for the built-in demo model.")
-    model_type: Optional[str] = arg(None, "Registry entry to use (see `sartor list-models`); detected from config.json when unset.")
+    model_type: Optional[str] = arg(None, "Registry entry to use (the README's Models section lists them; `sartor.model.MODEL_MAPPING` in Python); detected from config.json when unset.")
     tokenizer: Optional[str] = arg(None, "Tokenizer directory or hub id when it differs from --model.")
     model_revision: Optional[str] = arg(None, "Hub revision (branch, tag or commit) of --model.")
     torch_dtype: Optional[Literal["bfloat16", "float16", "float32"]] = arg(None, "Weights dtype; default: the model config's torch_dtype (float32 on CPU for half-precision configs).")

@@ -11,16 +11,16 @@ Names = Union[str, Sequence[str], None]
 
 
 def parse_zh_en(value: Names) -> Optional[tuple[str, str]]:
-    """(Chinese, English) from ["中文名", "EnglishName"], one value for both, or the single
-    string "中文名 EnglishName" (split on the first space when the first part has CJK)."""
+    """(Chinese, English) from ["中文名", "English Name"] (or ["中文名", "English", "Name"]), one value for both,
+    or the single string "中文名 English Name" (split on the first space when the first part has CJK)."""
     if value is None:
         return None
     items = [value] if isinstance(value, str) else [v for v in value if v is not None]
     items = [v.strip() for v in items if v.strip()]
     if not items:
         return None
-    if len(items) >= 2:
-        return items[0], items[1]
+    if len(items) >= 2:  # ["小黄", "Xiao Huang"], or "小黄 Xiao Huang" split on spaces by the command line
+        return items[0], " ".join(items[1:])
     first, _, rest = items[0].partition(" ")
     if rest.strip() and _CJK.search(first):
         return first, rest.strip()

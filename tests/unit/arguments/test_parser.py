@@ -177,3 +177,14 @@ def test_unbuilt_command_says_so_and_exits_2(capsys):
         exit_on_user_error(lambda: main([]))
     assert e.value.code == 2
     assert "not available yet" in capsys.readouterr().err
+
+
+def test_names_and_stop_words_keep_their_spaces_while_datasets_split():
+    from sartor.arguments import InferArguments
+
+    args, _ = parse_args(SftArguments, ["--model", "tiny", "--model_name", "小黄 Xiao Huang", "--model_author", "魔搭",
+                                        "ModelScope", "--dataset", "a.json b.json,c.json"])
+    assert args.model_name == ["小黄 Xiao Huang"] and args.model_author == ["魔搭", "ModelScope"]
+    assert args.dataset == ["a.json", "b.json", "c.json"]
+    args, _ = parse_args(InferArguments, ["--model", "tiny", "--stop_words", "### User:", "Observation:"])
+    assert args.stop_words == ["### User:", "Observation:"]
