@@ -1,4 +1,5 @@
 """Bad input from a user gets a clear one-line error and exit status 2, never a stack trace."""
+import importlib.util
 import json
 
 import pytest
@@ -13,6 +14,10 @@ import pytest
     (["infer", "--ckpt_dir", "/no/such/ckpt", "--query", "hi"], "/no/such/ckpt"),
     (["export", "--ckpt_dir", "."], "--merge_lora"),
     (["sft", "--model", "tiny", "--per_device_train_batch_size", "0"], "--per_device_train_batch_size"),
+    pytest.param(["sft", "--model", "tiny", "--dataset", "self-cognition#4", "--model_name", "A", "--model_author", "B",
+                  "--use_liger_kernel", "true", "--max_steps", "1"], "sartor[liger]",
+                 marks=pytest.mark.skipif(importlib.util.find_spec("liger_kernel") is not None,
+                                          reason="liger-kernel is installed")),
 ])
 def test_clear_error_exit_2(tmp_path, argv, needle, sartor_cli):
     r = sartor_cli(*argv, cwd=tmp_path, check=False)

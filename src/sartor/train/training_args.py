@@ -41,6 +41,10 @@ def build_training_args(args: Any, run_dir: str, has_eval: bool, torch_dtype: st
         raise SartorError(f"--eval_strategy {eval_strategy} needs validation data (--val_dataset or --split_dataset_ratio > 0)")
     metric = args.metric_for_best_model
     greater = args.greater_is_better if args.greater_is_better is not None else not metric.endswith("loss")
+    if args.use_liger_kernel:  # before transformers, which would fail deep inside with a bare ImportError
+        from ..utils.lazy import require
+
+        require("liger_kernel", "liger", "liger-kernel")
     kwargs: dict[str, Any] = dict(
         output_dir=run_dir, num_train_epochs=args.num_train_epochs, max_steps=args.max_steps,
         per_device_train_batch_size=args.per_device_train_batch_size,
