@@ -13,7 +13,7 @@ class TemplateArguments:
     max_length: Optional[int] = arg(None, "Longest encoded row in tokens (default: the model's max_position_embeddings, capped at 8192).")
     truncation_strategy: Literal["delete", "left", "right"] = arg("delete", "Rows over --max_length: delete them (counted in the log) or cut from the left/right.")
     loss_scale: Literal["default", "last_round", "all"] = arg("default", "Which tokens carry loss: every assistant turn (default), only the last one, or all tokens.")
-    tools_prompt: Optional[str] = arg(None, "How tools are described to the model (default: the template's own format).")
+    tools_prompt: Optional[Literal["react_en", "react_zh"]] = arg(None, "Tools in the ReAct format, for any template (default: the template's own tool format).")
     lazy_tokenize: bool = arg(False, "Encode rows when they are batched instead of before training.")
 
     def _validate_template(self) -> None:

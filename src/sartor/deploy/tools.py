@@ -9,7 +9,8 @@ _BLOCK = re.compile(r"<tool_call>.*?(?:</tool_call>|$)", re.S)
 
 def can_parse(template: Any) -> bool:
     meta = getattr(template, "meta", None)
-    return hasattr(template, "parse_tool_calls") and getattr(meta, "tool_call_parser", None) is not None
+    react = getattr(template, "tools_prompt", None) is not None  # --tools_prompt react_*: Action / Action Input
+    return hasattr(template, "parse_tool_calls") and (react or getattr(meta, "tool_call_parser", None) is not None)
 
 
 def parse(template: Any, text: str) -> tuple[Optional[str], list[dict]]:
@@ -21,6 +22,8 @@ def parse(template: Any, text: str) -> tuple[Optional[str], list[dict]]:
     if not calls:
         return text, []
     content = _BLOCK.sub("", text)
+    if getattr(template, "tools_prompt", None):
+        content = re.split(r"(?:^|\n)Action:", content)[0]
     for marker in MARKERS:
         content = content.split(marker)[0]
     content = content.strip()

@@ -70,7 +70,8 @@ def _template_for(args: Any, model_dir: str, tokenizer: Any, **kwargs: Any):
     info = resolve_model_info(args.model or model_dir, model_type=args.model_type, torch_dtype=args.torch_dtype,
                               use_hf=args.use_hf, revision=args.model_revision, token=args.hub_token)
     name = choose_template(args.template, info.template, tokenizer)
-    return get_template(name, tokenizer, default_system=read_system(args.system), **kwargs)
+    return get_template(name, tokenizer, default_system=read_system(args.system),
+                        tools_prompt=getattr(args, "tools_prompt", None), **kwargs)
 
 
 def _eval_rows(args: Any) -> tuple[Any, str]:

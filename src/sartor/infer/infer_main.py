@@ -39,7 +39,8 @@ def prepare_engine(args: Any):
     info = resolve_model_info(ckpt if ckpt and not is_adapter(ckpt) else args.model, model_type=args.model_type,
                               torch_dtype=args.torch_dtype, use_hf=args.use_hf, revision=args.model_revision)
     name = choose_template(args.template, info.template, tokenizer)
-    template = get_template(name, tokenizer, default_system=read_system(args.system))
+    template = get_template(name, tokenizer, default_system=read_system(args.system),
+                            tools_prompt=getattr(args, "tools_prompt", None))
     engine = PtEngine(model, tokenizer, template, max_batch_size=getattr(args, "max_batch_size", 16),
                       max_model_len=getattr(args, "max_model_len", None))
     return engine, args, ckpt

@@ -511,7 +511,8 @@ def build_vllm_engine(args: Any, ckpt: Optional[str]) -> VllmEngine:
         tokenizer_dir = args.tokenizer or info.model_dir
     tokenizer = load_tokenizer(info.model_dir, tokenizer_dir, args.trust_remote_code)
     name = choose_template(args.template, info.template, tokenizer)
-    template = get_template(name, tokenizer, default_system=read_system(args.system))
+    template = get_template(name, tokenizer, default_system=read_system(args.system),
+                            tools_prompt=getattr(args, "tools_prompt", None))
     kwargs = engine_kwargs_from_args(args, info.model_dir, tokenizer_dir)
     batch = int(args.max_batch_size) if _explicit(args, "max_batch_size", 16) else 256
     return VllmEngine(info.model_dir, tokenizer, template, kwargs, lora_checkpoint=adapter, max_batch_size=batch,

@@ -17,7 +17,10 @@ class Template:
 
     def __init__(self, meta: TemplateMeta, tokenizer: Any, default_system: Optional[str] = None,
                  max_length: Optional[int] = None, truncation_strategy: str = "delete",
-                 loss_scale: str = "default") -> None:
+                 loss_scale: str = "default", tools_prompt: Optional[str] = None) -> None:
+        from .react import check_tools_prompt
+
+        self.tools_prompt = check_tools_prompt(tools_prompt)
         if truncation_strategy not in TRUNCATION_STRATEGIES:
             raise TemplateError(f"truncation_strategy must be one of {TRUNCATION_STRATEGIES}, got {truncation_strategy!r}")
         if loss_scale not in LOSS_SCALES:
@@ -42,7 +45,7 @@ class Template:
                                     f"{name.lower()}_token, but the tokenizer has none")
         self.adds_bos = bool(meta.auto_bos and self.special["BOS"]) and _tokenizer_adds_bos(tokenizer)
         self.eots = [e for e in (self.piece("eot"), self.special["EOS"]) if e]
-        self.stop_words = self._stop_words()
+        self.stop_words = self._stop_words() + (["Observation:"] if self.tools_prompt else [])
 
     # -- pieces -------------------------------------------------------------------------------
     def fill(self, piece: Optional[str], **values: Any) -> str:
@@ -63,11 +66,25 @@ class Template:
         """The rendered text with the label span of every assistant message."""
         msgs = normalize_messages(messages)
         tool_list = normalize_tools(tools)
+        if self.tools_prompt and (tool_list or any(m["role"] == "tool" or m.get("tool_calls") for m in msgs)):
+            return self._render_react(msgs, tool_list or [], add_generation_prompt)
         if self.meta.renderer is None:
             return render_generic(self, msgs, tool_list, add_generation_prompt)
         if tool_list and not self.meta.supports_tools:
             raise TemplateError(f"template {self.template_type!r} has no tool format")
         return self.meta.renderer(self, msgs, tool_list, add_generation_prompt, **self.render_options)
+
+    def _render_react(self, msgs: list[dict], tools: list[dict], add_generation_prompt: bool) -> Rendered:
+        """--tools_prompt react_*: the tools in the system message, calls and results as text (see react.py)."""
+        from .react import react_messages
+
+        rewritten, shift = react_messages(msgs, tools, self.tools_prompt, self.default_system)
+        if self.meta.renderer is None:
+            out = render_generic(self, rewritten, None, add_generation_prompt)
+        else:
+            out = self.meta.renderer(self, rewritten, None, add_generation_prompt, **self.render_options)
+        out.spans = [(s, e, i - shift) for s, e, i in out.spans]
+        return out
 
     def render(self, messages: list[dict], tools: Optional[list[dict]] = None,
                add_generation_prompt: bool = False) -> str:
@@ -111,6 +128,10 @@ class Template:
 
     def parse_tool_calls(self, text: str) -> list[dict]:
         """Tool calls in a generated reply, as OpenAI `{"type": "function", "function": {...}}` dicts."""
+        if self.tools_prompt:
+            from .react import parse_react_tool_calls
+
+            return parse_react_tool_calls(text)
         if self.meta.tool_call_parser is None:
             raise TemplateError(f"template {self.template_type!r} has no tool-call format")
         return self.meta.tool_call_parser(text)

@@ -28,7 +28,7 @@ class JinjaTemplate(Template):
         default_system = kwargs.pop("default_system", None)
         super().__init__(JINJA_META, tokenizer, **kwargs)
         self.default_system = default_system
-        self.stop_words = self._detect_stop_words()
+        self.stop_words = self._detect_stop_words() + (["Observation:"] if self.tools_prompt else [])
 
     # -- rendering -----------------------------------------------------------------------------
     def _render(self, messages: list[dict], tools: Optional[list[dict]], add_generation_prompt: bool) -> str:
@@ -41,17 +41,27 @@ class JinjaTemplate(Template):
             return [{"role": "system", "content": self.default_system}] + messages
         return messages
 
+    def _prepare(self, messages: list[dict], tools: Optional[list[dict]]) -> tuple[list[dict], Optional[list], int]:
+        """Messages with the default system (and, with --tools_prompt, rewritten as ReAct), tools, and how many
+        messages were put in front."""
+        given = normalize_messages(messages)
+        tool_list = normalize_tools(tools)
+        if self.tools_prompt and (tool_list or any(m["role"] == "tool" or m.get("tool_calls") for m in given)):
+            from .react import react_messages
+
+            msgs, shift = react_messages(given, tool_list or [], self.tools_prompt, self.default_system)
+            return msgs, None, shift
+        msgs = self._with_default_system(given)
+        return msgs, tool_list, len(msgs) - len(given)
+
     def render(self, messages: list[dict], tools: Optional[list[dict]] = None,
                add_generation_prompt: bool = False) -> str:
-        msgs = self._with_default_system(normalize_messages(messages))
-        return self._render(msgs, normalize_tools(tools), add_generation_prompt)
+        msgs, tool_list, _ = self._prepare(messages, tools)
+        return self._render(msgs, tool_list, add_generation_prompt)
 
     def render_spans(self, messages: list[dict], tools: Optional[list[dict]] = None,
                      add_generation_prompt: bool = False) -> Rendered:
-        given = normalize_messages(messages)
-        msgs = self._with_default_system(given)
-        shift = len(msgs) - len(given)
-        tool_list = normalize_tools(tools)
+        msgs, tool_list, shift = self._prepare(messages, tools)
         full = self._render(msgs, tool_list, add_generation_prompt)
         out = Rendered(parts=[full], _length=len(full))
         out.spans = [(s, e, i - shift) for s, e, i in self._find_spans(full, msgs, tool_list)]

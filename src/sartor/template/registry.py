@@ -21,10 +21,11 @@ def register_template(meta: TemplateMeta, exist_ok: bool = False) -> TemplateMet
 
 def get_template(template_type: str, tokenizer: Any, default_system: Optional[str] = None,
                  max_length: Optional[int] = None, truncation_strategy: str = "delete",
-                 loss_scale: str = "default") -> Template:
-    """A template bound to `tokenizer`; 'jinja' uses the tokenizer's own chat_template."""
+                 loss_scale: str = "default", tools_prompt: Optional[str] = None) -> Template:
+    """A template bound to `tokenizer`; 'jinja' uses the tokenizer's own chat_template. `tools_prompt`
+    (react_en, react_zh) writes tools in the ReAct format instead of the template's own (or for one without)."""
     kwargs = dict(default_system=default_system, max_length=max_length,
-                  truncation_strategy=truncation_strategy, loss_scale=loss_scale)
+                  truncation_strategy=truncation_strategy, loss_scale=loss_scale, tools_prompt=tools_prompt)
     if template_type == "jinja":
         from .jinja_template import JinjaTemplate
 

@@ -72,7 +72,8 @@ def rlhf_main(args: RLHFArguments | None = None, **kwargs: Any) -> dict:
         write_args(run_dir, args, model_dir=info.model_dir, output_path=run_dir)
 
     # the SFT template; --max_length applies per pair (see preference/data.fit), the last answer is the one judged
-    template = get_template(args.template, tokenizer, default_system=args.system, loss_scale="last_round")
+    template = get_template(args.template, tokenizer, default_system=args.system, loss_scale="last_round",
+                            tools_prompt=args.tools_prompt)
     encoder = PreferenceEncoder(template, args.rlhf_type, args.max_length, args.max_prompt_length,
                                 args.truncation_strategy)
 

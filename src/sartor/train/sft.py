@@ -50,7 +50,8 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
         write_args(run_dir, args, model_dir=info.model_dir, output_path=run_dir)
 
     template = get_template(args.template, tokenizer, default_system=args.system, max_length=args.max_length,
-                            truncation_strategy=args.truncation_strategy, loss_scale=args.loss_scale)
+                            truncation_strategy=args.truncation_strategy, loss_scale=args.loss_scale,
+                            tools_prompt=args.tools_prompt)
     if args.lazy_tokenize and args.packing:
         raise SartorError("--packing true needs the data encoded up front: drop --lazy_tokenize")
 
