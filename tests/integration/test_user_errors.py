@@ -31,3 +31,20 @@ def test_bad_row_names_file_and_row(tmp_path, sartor_cli):
     data.write_text(json.dumps({"instruction": "hi", "output": "hello"}) + "\n" + json.dumps({"instruction": 5}) + "\n")
     r = sartor_cli("sft", "--model", "tiny", "--dataset", str(data), "--strict", "true", "--max_steps", "1", cwd=tmp_path, check=False)
     assert r.returncode == 2 and "bad.jsonl" in r.stderr and "row 2" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_repository_code_needs_trust_remote_code(tmp_path, sartor_cli):
+    """A model whose config maps its classes to code in its repository is refused, before anything of it runs."""
+    model = tmp_path / "acme-model"
+    model.mkdir()
+    (model / "config.json").write_text(json.dumps({
+        "model_type": "acme_custom", "architectures": ["AcmeForCausalLM"],
+        "auto_map": {"AutoConfig": "configuration_acme.AcmeConfig",
+                     "AutoModelForCausalLM": "modeling_acme.AcmeForCausalLM"}}))
+    (model / "modeling_acme.py").write_text("raise SystemExit('repository code ran')\n")
+    for argv in (["infer", "--model", str(model), "--query", "hi"],
+                 ["sft", "--model", str(model), "--dataset", "self-cognition#4", "--model_name", "A",
+                  "--model_author", "B"]):
+        r = sartor_cli(*argv, cwd=tmp_path, check=False)
+        assert r.returncode == 2 and "--trust_remote_code true" in r.stderr, r.stderr[-1500:]
+        assert "repository code ran" not in r.stderr + r.stdout and "Traceback" not in r.stderr

@@ -181,6 +181,20 @@ def load_tokenizer(model_dir: str, tokenizer: Optional[str] = None, trust_remote
     return tok
 
 
+def _refuse_remote_code(model: str, info: ModelInfo) -> None:
+    """A model that runs code from its repository (its registry entry says so, or config.json maps its classes
+    to repository code for a model type transformers does not know) loads only with --trust_remote_code."""
+    from transformers import CONFIG_MAPPING
+
+    from .registry import MODEL_MAPPING
+
+    entry = MODEL_MAPPING.get(info.model_type) if info.model_type else None
+    config_type = info.config.get("model_type")
+    remote = bool(info.config.get("auto_map")) and config_type not in CONFIG_MAPPING
+    if remote or (entry is not None and entry.requires_remote_code and config_type not in CONFIG_MAPPING):
+        raise SartorError(f"{model} needs code from its repository: pass --trust_remote_code true if you trust it")
+
+
 def get_model_tokenizer(model: str, torch_dtype: Optional[str] = None, *, model_type: Optional[str] = None,
                         attn_impl: Optional[str] = None, device_map: Optional[str] = None, max_memory: Optional[str] = None,
                         model_kwargs: Optional[dict] = None, quant_method: Optional[str] = None,
@@ -198,6 +212,8 @@ def get_model_tokenizer(model: str, torch_dtype: Optional[str] = None, *, model_
 
     info = resolve_model_info(model, model_type=model_type, torch_dtype=torch_dtype, use_hf=use_hf,
                               revision=model_revision, token=hub_token)
+    if not trust_remote_code:
+        _refuse_remote_code(model, info)
     tok = load_tokenizer(info.model_dir, tokenizer, trust_remote_code)
     if not load_model:
         return None, tok
