@@ -188,3 +188,10 @@ def test_names_and_stop_words_keep_their_spaces_while_datasets_split():
     assert args.dataset == ["a.json", "b.json", "c.json"]
     args, _ = parse_args(InferArguments, ["--model", "tiny", "--stop_words", "### User:", "Observation:"])
     assert args.stop_words == ["### User:", "Observation:"]
+
+
+def test_streaming_needs_max_steps():
+    with pytest.raises(SartorError, match="--max_steps"):
+        parse_args(SftArguments, ["--model", "tiny", "--streaming", "true"])
+    args, _ = parse_args(SftArguments, ["--model", "tiny", "--streaming", "true", "--max_steps", "10"])
+    assert args.streaming and args.max_steps == 10
