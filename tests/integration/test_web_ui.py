@@ -1,5 +1,5 @@
 """The training web UI in headless Chromium: fill the Train form, launch and watch a run, chat with its checkpoint,
-evaluate it, reload the page and find the run; the previewed command typed in a shell gives the same args.json."""
+export and evaluate it, reload the page and find the run; the previewed command typed in a shell gives the same args.json."""
 import json
 import os
 import shlex
@@ -202,12 +202,17 @@ def test_train_chat_eval_reload(server, work, tmp_path):
         assert "Sartor" in answer, answer
         _shot(driver, "chat")
 
-        # export: the form previews the command (not run here: export has its own tests)
+        # export: the form previews the command, and Export runs it
         _tab(driver, "export")
         _type(driver, "#export_ckpt input", ckpt, enter=True)
         _type(driver, "#export_quant_method input", "torchao", enter=True)
         want = f"sartor export --ckpt_dir {ckpt} --quant_method torchao --quant_bits 8"
         _wait(lambda: _text(driver, "#export_cmd textarea") == want, 20, f"the export command {want!r}")
+        _one(driver, "#export_run").click()
+        _wait(lambda: "finished" in _text(driver, "#export_status"), 180,
+              f"the export to finish (log: {_text(driver, '#export_log textarea')[-2000:]})")
+        exported = [p for p in (work / run_dir).glob("checkpoint-40-*") if (p / "config.json").is_file()]
+        assert exported and any(p.glob("*.safetensors") for p in exported), list((work / run_dir).iterdir())
         _shot(driver, "export")
 
         # eval: inference over a validation file, a table of query / response / label
