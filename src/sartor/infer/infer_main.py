@@ -15,7 +15,7 @@ def prepare_engine(args: Any):
     from .load import ckpt_of, fill_from_checkpoint, is_adapter, load_model_for_inference
 
     if getattr(args, "infer_backend", "pt") == "vllm":
-        from .vllm_engine import import_vllm
+        from .vllm_settings import import_vllm
 
         import_vllm()  # without vllm: the install hint, before anything is merged or loaded
     ckpt = ckpt_of(args)
