@@ -263,11 +263,39 @@ def test_bad_requests_are_openai_errors_never_5xx(served, client):
         assert r.status_code in (400, 422), (body, r.status_code, r.text)
         err = r.json()["error"]
         assert set(err) == {"message", "type", "param", "code"} and err["message"], body
+    r = post(served, "/v1/chat/completions", b"[" * 100000 + b"]" * 100000)  # nested past the JSON parser's depth
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json"
     for body in [b'{"model": "tiny-chat", "prompt": [99999999]}', b'{"model": "tiny-chat", "prompt": ""}',
-                 b'{"model": "tiny-chat", "prompt": "x", "max_tokens": 0}', b'{"model": "tiny-chat", "prompt": []}']:
+                 b'{"model": "tiny-chat", "prompt": "x", "max_tokens": 0}', b'{"model": "tiny-chat", "prompt": []}',
+                 b'{"model": "tiny-chat", "prompt": "\\ud800"}']:  # a lone surrogate: no tokenizer reads it
         r = post(served, "/v1/completions", body)
         assert r.status_code == 400, (body, r.text)
+    r = post(served, "/v1/completions", json.dumps({"model": NAME, "prompt": "word " * 3000}).encode())
+    assert r.status_code == 400 and r.json()["error"]["param"] == "prompt"
     assert request(served[0] + "/v1/nothing").status_code == 404
+
+
+def test_extreme_sampling_settings_answer_and_spare_the_others(served, client):
+    """A temperature or penalty so small that sampling overflows is answered as its limit (greedy), and never
+    fails the other requests in the same batch."""
+    greedy = client.chat.completions.create(model=NAME, messages=MSGS, max_tokens=8, temperature=0).choices[0]
+    results: dict = {}
+
+    def ask(key, **kw):
+        try:
+            results[key] = client.chat.completions.create(model=NAME, messages=MSGS, max_tokens=8, **kw).choices[0]
+        except Exception as e:  # noqa: BLE001 - recorded for the assertion below
+            results[key] = e
+
+    threads = [threading.Thread(target=ask, args=("tiny_t",), kwargs={"temperature": 1e-300}),
+               threading.Thread(target=ask, args=("penalty",), kwargs={"extra_body": {"repetition_penalty": 1e-300}}),
+               threading.Thread(target=ask, args=("normal",), kwargs={"temperature": 0.7, "seed": 1})]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert all(not isinstance(v, Exception) for v in results.values()), results
+    assert results["tiny_t"].message.content == greedy.message.content
 
 
 def test_cli_serves_and_stops(tmp_path):

@@ -120,8 +120,9 @@ def build_app(engine: PtEngine, served: Union[ServedModels, str], defaults: Opti
         raw = await request.body()
         try:
             data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as e:
-            raise APIError(400, f"We could not parse the JSON body of your request ({e}). The body must be a JSON "
+        except (ValueError, UnicodeDecodeError, RecursionError) as e:
+            why = "nested too deeply" if isinstance(e, RecursionError) else str(e)
+            raise APIError(400, f"We could not parse the JSON body of your request ({why}). The body must be a JSON "
                                 "object.", None, "invalid_json") from None
         if not isinstance(data, dict):
             raise APIError(400, "The body of your request must be a JSON object.", None, "invalid_json")

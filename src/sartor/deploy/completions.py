@@ -24,7 +24,10 @@ def _prompts(engine: PtEngine, req: CompletionRequest) -> list[tuple[list[int], 
     out = []
     for item in items:
         if isinstance(item, str):
-            ids = list(engine.tokenizer(item)["input_ids"])
+            try:
+                ids = list(engine.tokenizer(item)["input_ids"])
+            except (ValueError, TypeError, UnicodeError) as e:  # e.g. a lone surrogate the tokenizer cannot read
+                raise bad_request(f"the prompt cannot be tokenised: {e}", "prompt") from None
             text = item
         else:
             if any(not 0 <= t < vocab for t in item):
@@ -53,7 +56,8 @@ async def completion(engine: PtEngine, served: ServedModels, defaults: SamplingD
     prompts = _prompts(engine, req)
     jobs, texts = [], []
     for ids, text in prompts:
-        max_new = max_new_tokens(engine, len(ids), req.max_new_tokens, defaults.max_new_tokens)
+        max_new = max_new_tokens(engine, len(ids), req.max_new_tokens, defaults.max_new_tokens,
+                                 prompt_param="prompt")
         for cfg in request_configs(req, defaults, max_new, req.logprobs is not None, req.logprobs or 0, req.n):
             jobs.append((ids, cfg))
             texts.append(text)

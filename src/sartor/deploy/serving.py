@@ -60,12 +60,12 @@ def new_id(prefix: str) -> str:
 
 
 def max_new_tokens(engine: PtEngine, prompt_len: int, requested: Optional[int], default: int,
-                   param: str = "max_tokens") -> int:
+                   param: str = "max_tokens", prompt_param: str = "messages") -> int:
     """How many tokens to generate; a 400 when the prompt, or prompt plus max_tokens, exceeds the context."""
     limit = engine.max_model_len
     if prompt_len >= limit:
         raise APIError(400, f"This model's maximum context length is {limit} tokens. However, your prompt has "
-                            f"{prompt_len} tokens; shorten it.", "messages", "context_length_exceeded")
+                            f"{prompt_len} tokens; shorten it.", prompt_param, "context_length_exceeded")
     if requested is not None:
         if prompt_len + requested > limit:
             raise APIError(400, f"This model's maximum context length is {limit} tokens. However, you requested "

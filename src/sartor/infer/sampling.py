@@ -94,6 +94,10 @@ def choose_tokens(logits: torch.Tensor, params: list[SamplingParams], generators
             chosen.append(greedy_ids[i])
             continue
         probs = warp(logits[i], p).softmax(-1)
+        if not bool(torch.isfinite(probs).all()) or float(probs.sum()) <= 0:
+            # a temperature (or penalty) so extreme that the distribution overflows: its limit, greedy
+            chosen.append(greedy_ids[i])
+            continue
         chosen.append(int(torch.multinomial(probs, 1, generator=generators[i]).item()))
     choices = [TokenChoice(t) for t in chosen]
     wants = [i for i, p in enumerate(params) if p.top_logprobs is not None]

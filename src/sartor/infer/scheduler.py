@@ -293,14 +293,29 @@ class BatchScheduler:
         for s in picked:
             if s.generator is None and not s.req.params.greedy:
                 s.generator = s.req.params.make_generator(logits.device)
-        choices = choose_tokens(rows, [s.req.params for s in picked], [s.generator for s in picked],
-                                [s.history for s in picked], [len(s.req.prompt_ids) for s in picked])
+        try:
+            choices = choose_tokens(rows, [s.req.params for s in picked], [s.generator for s in picked],
+                                    [s.history for s in picked], [len(s.req.prompt_ids) for s in picked])
+        except Exception:  # noqa: BLE001 - find the request that cannot be sampled; the others go on
+            choices = [self._choose_one(seq, rows[k:k + 1]) for k, seq in enumerate(picked)]
         for seq, choice in zip(picked, choices):
+            if choice is None:
+                continue
             event = seq.accept(choice)
             self.stats.generated_tokens += 1
             if seq.done:
                 self.stats.finished_requests += 1
             self._send(seq, event)
+
+    def _choose_one(self, seq: _Sequence, row: torch.Tensor) -> Optional[TokenChoice]:
+        """One request's token, or None after failing that request alone."""
+        try:
+            return choose_tokens(row, [seq.req.params], [seq.generator], [seq.history], [len(seq.req.prompt_ids)])[0]
+        except Exception as e:  # noqa: BLE001 - this request's settings cannot be sampled
+            get_logger().error(f"generation failed for one request: {type(e).__name__}: {e}")
+            self._fail([seq], e)
+            seq.req.aborted = True
+            return None
 
     def _send(self, seq: _Sequence, event: GenerationEvent) -> None:
         try:

@@ -154,3 +154,36 @@ def test_an_idle_worker_ends_and_a_new_request_starts_another(engine):
         assert engine.infer([conv("hi")], RequestConfig(max_new_tokens=2, temperature=0))[0].completion_tokens == 2
     finally:
         engine.scheduler.idle_exit_s = 30.0
+
+
+def test_a_request_that_cannot_be_sampled_fails_alone(engine, monkeypatch):
+    """When choosing one request's token raises, that request ends with an error and the batch goes on."""
+    from sartor.infer import scheduler
+
+    real = scheduler.choose_tokens
+
+    def fragile(logits, params, *rest):
+        if any(p.seed == 666 for p in params):
+            raise RuntimeError("probability tensor contains inf")
+        return real(logits, params, *rest)
+
+    monkeypatch.setattr(scheduler, "choose_tokens", fragile)
+    bad = RequestConfig(max_new_tokens=6, temperature=1.0, seed=666)
+    results = {}
+
+    def run(key, cfg, q):
+        try:
+            results[key] = engine.infer([conv(q)], cfg)[0]
+        except RuntimeError as e:  # infer raises the request's error
+            results[key] = e
+
+    threads = [threading.Thread(target=run, args=(k, c, q))
+               for k, c, q in [("a", GREEDY, QUERIES[0]), ("bad", bad, QUERIES[1]), ("b", GREEDY, QUERIES[2])]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert isinstance(results["bad"], RuntimeError) and "inf" in str(results["bad"])
+    monkeypatch.setattr(scheduler, "choose_tokens", real)
+    assert results["a"].token_ids == engine.infer([conv(QUERIES[0])], GREEDY)[0].token_ids
+    assert results["b"].token_ids == engine.infer([conv(QUERIES[2])], GREEDY)[0].token_ids
