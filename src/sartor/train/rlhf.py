@@ -46,6 +46,7 @@ def rlhf_main(args: RLHFArguments | None = None, **kwargs: Any) -> dict:
     from .preference.model import build_reference, disable_dropout, load_reward_model
     from .preference.trainer import PreferenceConfig, PreferenceTrainer
     from .setup import load_custom_register, load_data, make_run_dir, model_kwargs_of, resolve
+    from .hub_callback import hub_callbacks
     from .sft import finish
     from .training_args import build_training_args
 
@@ -53,6 +54,7 @@ def rlhf_main(args: RLHFArguments | None = None, **kwargs: Any) -> dict:
     log = get_logger()
     load_custom_register(args.custom_register_path)
     check_rlhf_args(args)
+    push_callbacks = hub_callbacks(args)  # a missing hub token or repository id fails here, before any work
     config = PreferenceConfig.from_args(args)
     world = init_distributed(args.ddp_backend, args.ddp_timeout)
     check_world_args(args, world)
@@ -107,7 +109,8 @@ def rlhf_main(args: RLHFArguments | None = None, **kwargs: Any) -> dict:
     trainer = PreferenceTrainer(
         model=model, args=training_args, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tokenizer,
         data_collator=collator, config=config, ref_model=ref_model, activation_offloading=args.activation_offloading,
-        callbacks=[JsonlLogCallback(run_dir), CopyArgsCallback(run_dir), ProgressBarCallback(), SaveLastCallback()],
+        callbacks=[JsonlLogCallback(run_dir), CopyArgsCallback(run_dir), ProgressBarCallback(), SaveLastCallback(),
+                   *push_callbacks],
     )
     offset_rng_by_rank(args.seed, offset_cpu=not args.group_by_length)
     trainer.train(resume_from_checkpoint=args.resume_from_checkpoint)

@@ -163,3 +163,21 @@ def test_training_arguments_take_the_push_flags():
     with pytest.raises(SartorError):
         parse_args(SftArguments, ["--push_hub_strategy", "sometimes"])
     json.dumps(args.to_dict())
+
+
+def test_preference_training_pushes_too(fake, no_login, tmp_path, monkeypatch, shared_datasets):
+    """`sartor rlhf --push_to_hub true` checks the push before training and uploads the adapter at the end."""
+    from sartor.arguments import RLHFArguments
+    from sartor.train.rlhf import rlhf_main
+
+    monkeypatch.chdir(tmp_path)
+    common = dict(rlhf_type="dpo", model="tiny", dataset=[str(shared_datasets / "dpo_en_demo.json") + "#4"],
+                  max_steps=1, per_device_train_batch_size=2, gradient_accumulation_steps=1, max_length=128,
+                  truncation_strategy="right", split_dataset_ratio=0.0, report_to=["none"], push_to_hub=True)
+    with pytest.raises(SartorError, match="--hub_model_id"):
+        rlhf_main(RLHFArguments(**common, output_dir="unused"))
+    assert not (tmp_path / "unused").exists()  # refused before any work
+    rlhf_main(RLHFArguments(**common, hub_model_id="me/tiny-dpo", hub_token="t", output_dir="out"))
+    assert fake.repos == [{"repo_id": "me/tiny-dpo", "private": False}]
+    (upload,) = fake.uploads
+    assert upload["repo_id"] == "me/tiny-dpo" and "adapter_model.safetensors" in upload["files"]
