@@ -77,6 +77,26 @@ def test_lora_checkpoint_to_torchao_int8(lora_ckpt, capsys):
     assert (q.argmax(-1) == r.argmax(-1)).float().mean() > 0.8
 
 
+@pytest.mark.slow
+def test_torchao_4bit_generates_after_reload(lora_ckpt):
+    """Grouped 4-bit (already merged above or here): plain transformers reloads it and generates."""
+    pytest.importorskip("torchao")
+    from transformers import AutoModelForCausalLM
+
+    ckpt, data = lora_ckpt
+    out = ckpt.parent / "int4"
+    export_main(ExportArguments(ckpt_dir=str(ckpt), merge_lora=True, quant_method="torchao", quant_bits=4,
+                                group_size=32, val_dataset=[str(data)], output_dir=str(out)))
+    report = json.loads((out / "export_report.json").read_text())
+    assert report["quant_bits"] == 4 and abs(report["perplexity_change"]) < 0.1
+    model = AutoModelForCausalLM.from_pretrained(out).eval()
+    ids = torch.tensor([[5, 17, 42, 99]])
+    with torch.no_grad():
+        generated = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=4,
+                                   do_sample=False)
+    assert generated.shape == (1, 8)
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 @pytest.mark.parametrize("method, bits, library", [("gptq", 4, "gptqmodel"), ("awq", 4, "gptqmodel"),
