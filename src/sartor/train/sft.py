@@ -1,4 +1,5 @@
 """`sft_main`: supervised fine-tuning, from arguments to a run directory of checkpoints."""
+import dataclasses
 import os
 from typing import Any
 
@@ -45,6 +46,10 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
         _, tokenizer = get_model_tokenizer(**{**model_kwargs_of(args), "model": info.model_dir,
                                               "model_type": info.model_type}, load_model=False)
     args = resolve(args, info, tokenizer)
+    if args.packing and runs_repository_code(args, info):
+        log.warning(f"{args.model} runs its repository's code, whose attention may not honour restarting position "
+                    "ids: --packing is off (packed rows would attend to each other)")
+        args = dataclasses.replace(args, packing=False)
     run_dir = make_run_dir(args)
     if world.is_main:
         write_args(run_dir, args, model_dir=info.model_dir, output_path=run_dir)
@@ -109,6 +114,12 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
     trainer.train(resume_from_checkpoint=resume)
     remove_shared_datasets(data_cache)
     return finish(trainer, run_dir)
+
+
+def runs_repository_code(args: Any, info: Any) -> bool:
+    """Whether the model will load from its repository's own code (known from config.json, before loading)."""
+    auto_map = info.config.get("auto_map") or {}
+    return bool(args.trust_remote_code) and "AutoModelForCausalLM" in auto_map
 
 
 def padding_free_for(model: Any, requested: bool | None) -> bool:

@@ -51,15 +51,25 @@ def test_routes_equal_full_logits(lora, route, monkeypatch):
         assert torch.allclose(grads[k], ref_grads[k], atol=1e-6), k
 
 
-def test_packed_rows_equal_padded_rows():
-    """A flattened (padding-free) batch gives the same summed loss as the padded one."""
+@pytest.mark.parametrize("lora", [False, True])
+def test_packed_rows_equal_padded_rows(lora):
+    """Flattened (padding-free) and bin-packed batches give the padded batch's summed loss and gradients."""
     from sartor.dataset.collate import PaddedCollator, PaddingFreeCollator
+    from sartor.dataset.packing import pack_rows
 
-    m = _model(False).eval()
     rows = [{"input_ids": list(range(10, 10 + n)), "labels": [-100] * 3 + list(range(13, 10 + n))} for n in (7, 12, 5)]
-    padded = PaddedCollator(pad_token_id=0)(rows)
-    flat = PaddingFreeCollator()(rows)
-    with torch.no_grad():
-        a = L.causal_lm_loss(m, {k: v for k, v in padded.items() if k != "labels"}, padded["labels"], True)[0]
-        b = L.causal_lm_loss(m, {k: v for k, v in flat.items() if k != "labels"}, flat["labels"], True)[0]
-    assert torch.allclose(a, b, atol=1e-4)
+    batches = {"padded": PaddedCollator(pad_token_id=0)(rows), "flat": PaddingFreeCollator()(rows),
+               "packed": PaddingFreeCollator()([pack_rows(rows)])}
+    results = {}
+    for name, batch in batches.items():
+        m = _model(lora).train()  # dropout is 0 in this config: train mode, as in training
+        loss = L.causal_lm_loss(m, {k: v for k, v in batch.items() if k != "labels"}, batch["labels"], True)[0]
+        loss.backward()
+        results[name] = (loss.detach(), _grads(m))
+    ref_loss, ref_grads = results["padded"]
+    for name in ("flat", "packed"):
+        loss, grads = results[name]
+        assert torch.allclose(loss, ref_loss, atol=1e-4), name
+        assert grads.keys() == ref_grads.keys()
+        for key, g in ref_grads.items():
+            torch.testing.assert_close(grads[key], g, rtol=1e-4, atol=1e-5, msg=lambda m: f"{name} {key}: {m}")
