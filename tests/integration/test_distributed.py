@@ -204,8 +204,13 @@ def test_rank_device_map_limits_auto_to_the_group_and_moves_json_maps():
     group = ddp_device_group(1, 2, 4)
     device_map, limits = rank_device_map("auto", None, group, free)
     assert device_map == "auto" and limits == {2: 80 * 2**30, 3: 80 * 2**30}
-    _, limits = rank_device_map("auto", {2: "20GiB", "cpu": "64GiB"}, group, free)
+    # one command for every rank: --max_memory, like a JSON device map, names a rank's GPUs 0..k-1
+    _, limits = rank_device_map("auto", {0: "20GiB", "cpu": "64GiB"}, group, free)
     assert limits == {2: "20GiB", 3: 80 * 2**30, "cpu": "64GiB"}
+    _, limits = rank_device_map("auto", {"0": "20GiB", "1": "30GiB"}, group, free)  # JSON keys are strings
+    assert limits == {2: "20GiB", 3: "30GiB"}
+    with pytest.raises(SartorError, match="--max_memory names GPU 2"):
+        rank_device_map("auto", {2: "20GiB"}, group, free)
     moved, _ = rank_device_map({"model.embed_tokens": 0, "model.layers": 1, "lm_head": "cpu"}, None, group, free)
     assert moved == {"model.embed_tokens": 2, "model.layers": 3, "lm_head": "cpu"}
     with pytest.raises(SartorError, match="each rank has 2 GPU"):

@@ -138,8 +138,16 @@ def ddp_device_group(local_rank: int, local_world_size: int, n_devices: int) -> 
 
 def rank_device_map(device_map: Any, max_memory: Optional[dict], group: list[int], free_memory: Any) -> tuple[Any, dict]:
     """device_map and max_memory for one rank's GPU group: `auto`-style maps fill only the group's GPUs (the
-    user's --max_memory for them, else their free memory); a JSON map written for GPUs 0..k-1 is moved onto the group."""
-    limits = {i: (max_memory or {}).get(i, free_memory(i)) for i in group}
+    user's --max_memory for them, else their free memory). Both a JSON map and --max_memory are written for GPUs
+    0..k-1 of a rank, and moved onto its group (rank 1 of 2 on 4 GPUs: 0 -> GPU 2, 1 -> GPU 3)."""
+    given: dict = {}
+    for key, value in (max_memory or {}).items():
+        if key in ("cpu", "disk"):
+            continue
+        if int(key) >= len(group):
+            raise SartorError(f"--max_memory names GPU {key}, but each rank has {len(group)} GPU(s) (0..{len(group) - 1})")
+        given[group[int(key)]] = value
+    limits = {i: given.get(i, free_memory(i)) for i in group}
     limits.update({k: v for k, v in (max_memory or {}).items() if k in ("cpu", "disk")})
     if isinstance(device_map, dict):
         def move(v: Any) -> Any:
