@@ -58,9 +58,14 @@ def chunked_ce(rows: torch.Tensor, targets: torch.Tensor, head: torch.nn.Module 
 
 
 def _unwrap(model: Any) -> Any:
-    while hasattr(model, "module") and isinstance(getattr(model, "module"), torch.nn.Module):
-        model = model.module
-    return model
+    """The model inside DDP / DeepSpeed (`.module`) and torch.compile (`._orig_mod`) wrappers."""
+    while True:
+        inner = getattr(model, "module", None)
+        if not isinstance(inner, torch.nn.Module):
+            inner = getattr(model, "_orig_mod", None)
+        if not isinstance(inner, torch.nn.Module):
+            return model
+        model = inner
 
 
 def accepts_logits_to_keep(model: Any) -> bool:

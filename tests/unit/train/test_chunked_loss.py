@@ -73,3 +73,20 @@ def test_packed_rows_equal_padded_rows(lora):
         assert grads.keys() == ref_grads.keys()
         for key, g in ref_grads.items():
             torch.testing.assert_close(grads[key], g, rtol=1e-4, atol=1e-5, msg=lambda m: f"{name} {key}: {m}")
+
+
+def test_compiled_and_wrapped_models_keep_the_logits_to_keep_route():
+    """--torch_compile (and DDP) hand compute_loss a wrapper; the cheap route must still be found through it."""
+    m = _model(False)
+    assert L.accepts_logits_to_keep(m)
+    assert L.accepts_logits_to_keep(torch.compile(m))  # compiling is lazy: nothing is compiled here
+
+    class Wrapper(torch.nn.Module):  # DDP and DeepSpeed keep the model as .module
+        def __init__(self, module):
+            super().__init__()
+            self.module = module
+
+        def forward(self, *args, **kwargs):
+            return self.module(*args, **kwargs)
+
+    assert L.accepts_logits_to_keep(Wrapper(torch.compile(m)))
