@@ -18,7 +18,7 @@ class Template:
     def __init__(self, meta: TemplateMeta, tokenizer: Any, default_system: Optional[str] = None,
                  max_length: Optional[int] = None, truncation_strategy: str = "delete",
                  loss_scale: str = "default", tools_prompt: Optional[str] = None) -> None:
-        from .react import check_tools_prompt
+        from .react import check_tools_prompt, react_stop_words
 
         self.tools_prompt = check_tools_prompt(tools_prompt)
         if truncation_strategy not in TRUNCATION_STRATEGIES:
@@ -45,7 +45,7 @@ class Template:
                                     f"{name.lower()}_token, but the tokenizer has none")
         self.adds_bos = bool(meta.auto_bos and self.special["BOS"]) and _tokenizer_adds_bos(tokenizer)
         self.eots = [e for e in (self.piece("eot"), self.special["EOS"]) if e]
-        self.stop_words = self._stop_words() + (["Observation:"] if self.tools_prompt else [])
+        self.stop_words = self._stop_words() + react_stop_words(self.tools_prompt)
 
     # -- pieces -------------------------------------------------------------------------------
     def fill(self, piece: Optional[str], **values: Any) -> str:

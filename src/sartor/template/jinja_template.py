@@ -28,7 +28,9 @@ class JinjaTemplate(Template):
         default_system = kwargs.pop("default_system", None)
         super().__init__(JINJA_META, tokenizer, **kwargs)
         self.default_system = default_system
-        self.stop_words = self._detect_stop_words() + (["Observation:"] if self.tools_prompt else [])
+        from .react import react_stop_words
+
+        self.stop_words = self._detect_stop_words() + react_stop_words(self.tools_prompt)
 
     # -- rendering -----------------------------------------------------------------------------
     def _render(self, messages: list[dict], tools: Optional[list[dict]], add_generation_prompt: bool) -> str:

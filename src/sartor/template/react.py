@@ -47,6 +47,11 @@ def check_tools_prompt(name: Optional[str]) -> Optional[str]:
     return name
 
 
+def react_stop_words(tools_prompt: Optional[str]) -> list[str]:
+    """Generation stops where the tool's result would come in."""
+    return [STOP_WORD] if tools_prompt else []
+
+
 def _describe(tool: dict) -> tuple[str, str]:
     fn = tool.get("function", tool)
     name = fn.get("name", "")
