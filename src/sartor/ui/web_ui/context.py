@@ -57,3 +57,25 @@ def keep_upload(store: JobStore, tmp_path: Optional[str]) -> Optional[str]:
     dest = folder / os.path.basename(tmp_path)
     shutil.copyfile(tmp_path, dest)
     return os.path.relpath(dest, store.cwd)
+
+
+def command_preview(argv_of: Callable[[dict], list], keys: tuple) -> Callable[..., str]:
+    """The change handler that shows a form's command, shell-quoted (or the reason it cannot run)."""
+    from ...utils.errors import SartorError
+    from .command import shell_command
+
+    def preview(*values) -> str:
+        try:
+            return shell_command(argv_of(dict(zip(keys, values))))
+        except SartorError as e:
+            return f"# {e}"
+
+    return preview
+
+
+def checkpoint_picker(ctx: "Ctx", gr, prefix: str) -> tuple:
+    """A checkpoint dropdown (any path may be typed) beside its Refresh button."""
+    with gr.Row():
+        ckpt = gr.Dropdown([], label=ctx.t("checkpoint"), allow_custom_value=True, scale=4, elem_id=f"{prefix}_ckpt")
+        refresh = gr.Button(ctx.t("refresh"), scale=1, elem_id=f"{prefix}_refresh")
+    return ckpt, refresh

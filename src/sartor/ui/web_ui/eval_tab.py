@@ -3,11 +3,10 @@ query, response and label read from P."""
 import json
 import os
 from datetime import datetime
-from typing import Any, Optional
+from typing import Optional
 
-from ...utils.errors import SartorError
-from .command import infer_argv, shell_command
-from .context import Ctx, copy_button, keep_upload
+from .command import infer_argv
+from .context import Ctx, checkpoint_picker, command_preview, copy_button, keep_upload
 from .job_panel import build_job_panel, launch_job
 from .runs import find_checkpoints
 
@@ -39,18 +38,12 @@ def read_results(path: str, limit: int = 500) -> list[list[str]]:
     return rows
 
 
-def preview(*values: Any) -> str:
-    try:
-        return shell_command(infer_argv(dict(zip(FORM_KEYS, values))))
-    except SartorError as e:
-        return f"# {e}"
+preview = command_preview(infer_argv, FORM_KEYS)
 
 
 def build_eval_tab(ctx: Ctx, gr) -> dict:
     t, store = ctx.t, ctx.store
-    with gr.Row():
-        ckpt = gr.Dropdown([], label=t("checkpoint"), allow_custom_value=True, scale=4, elem_id="eval_ckpt")
-        refresh = gr.Button(t("refresh"), scale=1, elem_id="eval_refresh")
+    ckpt, refresh = checkpoint_picker(ctx, gr, "eval")
     with gr.Row():
         val = gr.Textbox(label=t("val_dataset"), elem_id="eval_val_dataset", scale=3)
         upload = gr.UploadButton(t("upload"), file_count="single", type="filepath", elem_id="eval_upload", scale=1)

@@ -1,27 +1,18 @@
 """The Export tab: merge a LoRA checkpoint and/or quantise it with `sartor export`, run as a subprocess."""
-from typing import Any
-
-from ...utils.errors import SartorError
-from .command import QUANT_METHODS, export_argv, shell_command
-from .context import Ctx, copy_button
+from .command import QUANT_METHODS, export_argv
+from .context import Ctx, checkpoint_picker, command_preview, copy_button
 from .job_panel import build_job_panel, launch_job
 from .runs import find_checkpoints
 
 FORM_KEYS = ("ckpt_dir", "merge_lora", "quant_method", "quant_bits", "output_dir", "extra")
 
 
-def preview(*values: Any) -> str:
-    try:
-        return shell_command(export_argv(dict(zip(FORM_KEYS, values))))
-    except SartorError as e:
-        return f"# {e}"
+preview = command_preview(export_argv, FORM_KEYS)
 
 
 def build_export_tab(ctx: Ctx, gr) -> dict:
     t, store = ctx.t, ctx.store
-    with gr.Row():
-        ckpt = gr.Dropdown([], label=t("checkpoint"), allow_custom_value=True, scale=4, elem_id="export_ckpt")
-        refresh = gr.Button(t("refresh"), scale=1, elem_id="export_refresh")
+    ckpt, refresh = checkpoint_picker(ctx, gr, "export")
     with gr.Row():
         merge = gr.Checkbox(True, label=t("merge_lora"), elem_id="export_merge")
         method = gr.Dropdown([("-", "")] + [(m, m) for m in QUANT_METHODS], value="", label=t("quant_method"),
