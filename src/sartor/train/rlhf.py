@@ -45,7 +45,7 @@ def rlhf_main(args: RLHFArguments | None = None, **kwargs: Any) -> dict:
     from .preference.data import KTOCollator, PairCollator, PreferenceEncoder, encode_preference_dataset
     from .preference.model import build_reference, disable_dropout, load_reward_model
     from .preference.trainer import PreferenceConfig, PreferenceTrainer
-    from .setup import load_custom_register, load_data, make_run_dir, model_kwargs_of, resolve
+    from .setup import load_custom_register, load_data, make_run_dir, model_kwargs_of, resolve, training_attn_impl
     from .hub_callback import hub_callbacks
     from .sft import finish
     from .training_args import build_training_args
@@ -95,7 +95,7 @@ def rlhf_main(args: RLHFArguments | None = None, **kwargs: Any) -> dict:
     training_args = build_training_args(args, run_dir, has_eval=val_ds is not None, torch_dtype=args.torch_dtype)
     transformers.set_seed(args.seed)
     model_kwargs = {**model_kwargs_of(args), "model": info.model_dir, "model_type": info.model_type,
-                    "torch_dtype": args.torch_dtype}
+                    "torch_dtype": args.torch_dtype, "attn_impl": training_attn_impl(args, info)}
     if args.rlhf_type == "rm":  # a scalar head on the same base; LoRA saves the head with the adapter
         model = prepare_model(load_reward_model(model_kwargs, info.model_dir, tokenizer.pad_token_id), args,
                               task_type="SEQ_CLS")

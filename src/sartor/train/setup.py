@@ -3,7 +3,7 @@ import dataclasses
 import importlib.util
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
@@ -83,6 +83,26 @@ def load_data(args: Any) -> tuple[Any, Any]:
     if args.val_dataset:
         val, _ = load_dataset(args.val_dataset, split_dataset_ratio=0.0, **common)
     return train, val
+
+
+def training_attn_impl(args: Any, info: Any) -> Optional[str]:
+    """--attn_impl when given; else flash-attention 2 where it is installed and usable (a CUDA GPU, 16-bit weights,
+    transformers' own model class): its varlen kernels take padding-free batches with no mask at all. Else None
+    (sdpa). Training only: inference keeps sdpa unless asked."""
+    if args.attn_impl:
+        return args.attn_impl
+    import torch
+
+    if not torch.cuda.is_available() or args.torch_dtype not in ("bfloat16", "float16"):
+        return None
+    if args.trust_remote_code and "AutoModelForCausalLM" in (info.config.get("auto_map") or {}):
+        return None  # the repository's code may not support it
+    from transformers.utils import is_flash_attn_2_available
+
+    if not is_flash_attn_2_available():
+        return None
+    get_logger().info("attention: flash-attention 2 (installed; --attn_impl sdpa to use sdpa)")
+    return "flash_attn"
 
 
 def model_kwargs_of(args: Any) -> dict:

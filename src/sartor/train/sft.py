@@ -33,7 +33,7 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
     from .callbacks import CopyArgsCallback, JsonlLogCallback, ProgressBarCallback, SaveLastCallback
     from .distributed import (check_same_init, check_world_args, init_distributed, main_process_first,
                               offset_rng_by_rank, remove_shared_datasets, share_datasets)
-    from .setup import load_data, make_run_dir, model_kwargs_of, resolve
+    from .setup import load_data, make_run_dir, model_kwargs_of, resolve, training_attn_impl
     from .trainer import SartorTrainer
     from .training_args import build_training_args
 
@@ -81,7 +81,7 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
     training_args = build_training_args(args, run_dir, has_eval=val_ds is not None, torch_dtype=args.torch_dtype)
     transformers.set_seed(args.seed)  # the same on every rank: identical initial (LoRA) weights
     model, _ = get_model_tokenizer(**{**model_kwargs_of(args), "model": info.model_dir, "model_type": info.model_type,
-                                      "torch_dtype": args.torch_dtype})
+                                      "torch_dtype": args.torch_dtype, "attn_impl": training_attn_impl(args, info)})
     transformers.set_seed(args.seed)  # again: under ZeRO-3 rank 0 alone initialises weights missing from the files
     model = prepare_model(model, args)
     check_same_init(model)
