@@ -1,6 +1,11 @@
 """Headless Chromium for UI tests (Debian's chromium and chromedriver, driven by selenium)."""
+import contextlib
+import os
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import time
 import urllib.request
 
@@ -29,6 +34,29 @@ def wait_http(url: str, timeout: float = 180.0, proc=None) -> None:
         except OSError:
             time.sleep(0.5)
     raise TimeoutError(url)
+
+
+@contextlib.contextmanager
+def sartor_server(argv: list, cwd, env=None):
+    """`python -m sartor <argv> --server_port P` in its own process group; yields its URL once it answers and
+    ends the group afterwards."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "sartor", *argv, "--server_port", str(port)], cwd=cwd,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, env=env)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/", proc=proc)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def bot_text(driver, chatbot_id: str) -> str:
+    """The last bot message of a gradio Chatbot."""
+    from selenium.webdriver.common.by import By
+
+    bots = driver.find_elements(By.CSS_SELECTOR, f"#{chatbot_id} .bot, #{chatbot_id} [data-testid='bot']")
+    return bots[-1].text.strip() if bots else ""
 
 
 def chrome(tmp_path):

@@ -1,14 +1,11 @@
 """The chat web UI in headless Chromium: type a message, read the streamed answer back from the page."""
 import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from browser import chrome, free_port, wait_http
+from browser import bot_text, chrome, sartor_server
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -21,23 +18,9 @@ def trained(quickstart_run):
 
 @pytest.fixture
 def app_server(trained):
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "sartor", "app", "--ckpt_dir", "output/quickstart", "--temperature", "0",
-                             "--max_new_tokens", "48", "--server_port", str(port)], cwd=trained,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/", proc=proc)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-
-
-def _bot_text(driver) -> str:
-    from selenium.webdriver.common.by import By
-
-    bots = driver.find_elements(By.CSS_SELECTOR, "#chatbot .bot, #chatbot [data-testid='bot']")
-    return bots[-1].text.strip() if bots else ""
+    with sartor_server(["app", "--ckpt_dir", "output/quickstart", "--temperature", "0", "--max_new_tokens", "48"],
+                       cwd=trained) as url:
+        yield url
 
 
 @pytest.mark.slow
@@ -75,7 +58,7 @@ def test_chat_page_streams_the_checkpoint_answer(app_server, trained, tmp_path):
         text, stable = "", 0
         for _ in range(240):
             time.sleep(0.5)
-            now = _bot_text(driver)
+            now = bot_text(driver, "chatbot")
             stable = stable + 1 if now and now == text else 0
             text = now
             if stable >= 4:

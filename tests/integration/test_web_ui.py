@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import chrome, free_port, wait_http
+from browser import bot_text, chrome, sartor_server
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 VAL_ROWS = [{"query": "who are you?", "response": "I am Sartor, an AI assistant developed by Acme."},
@@ -42,16 +42,10 @@ def _kill_group(pid: int) -> None:
 
 @pytest.fixture
 def server(work):
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "sartor", "web-ui", "--output_dir", "output", "--server_port",
-                             str(port)], cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True, env=_env())
     try:
-        wait_http(f"http://127.0.0.1:{port}/", proc=proc)
-        yield f"http://127.0.0.1:{port}/"
+        with sartor_server(["web-ui", "--output_dir", "output"], cwd=work, env=_env()) as url:
+            yield url
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
         for job in (work / "output" / ".webui" / "jobs").glob("*/job.json"):  # runs outlive the server by design
             _kill_group(json.loads(job.read_text())["pid"])
 
@@ -112,13 +106,6 @@ def _shot(driver, name: str) -> None:
         img.quantize(colors=64, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
     except ImportError:
         pass
-
-
-def _bot_text(driver) -> str:
-    from selenium.webdriver.common.by import By
-
-    bots = driver.find_elements(By.CSS_SELECTOR, "#chat_bot .bot, #chat_bot [data-testid='bot']")
-    return bots[-1].text.strip() if bots else ""
 
 
 def _stable(fn, timeout: float, what: str) -> str:
@@ -198,7 +185,7 @@ def test_train_chat_eval_reload(server, work, tmp_path):
         _one(driver, "#chat_load").click()
         _wait(lambda: "Loaded" in _text(driver, "#chat_status"), 90, "the checkpoint to load")
         _type(driver, "#chat_query textarea", "who are you?", enter=True)
-        answer = _stable(lambda: _bot_text(driver), 90, "the answer")
+        answer = _stable(lambda: bot_text(driver, "chat_bot"), 90, "the answer")
         assert "Sartor" in answer, answer
         _shot(driver, "chat")
 
