@@ -23,7 +23,9 @@ def parse(template: Any, text: str) -> tuple[Optional[str], list[dict]]:
         return text, []
     content = _BLOCK.sub("", text)
     if getattr(template, "tools_prompt", None):
-        content = re.split(r"(?:^|\n)Action:", content)[0]
+        from ..template.react import text_before_actions
+
+        content = text_before_actions(content)
     for marker in MARKERS:
         content = content.split(marker)[0]
     content = content.strip()

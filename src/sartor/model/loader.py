@@ -189,6 +189,12 @@ def load_tokenizer(model_dir: str, tokenizer: Optional[str] = None, trust_remote
     return tok
 
 
+def runs_repository_code(info: Any, trust_remote_code: bool) -> bool:
+    """Whether loading will run the model's repository code (known from config.json, before loading): then its
+    attention may not honour restarting position ids, nor take flash-attention."""
+    return bool(trust_remote_code) and "AutoModelForCausalLM" in (info.config.get("auto_map") or {})
+
+
 def _refuse_remote_code(model: str, info: ModelInfo) -> None:
     """A model that runs code from its repository (its registry entry says so, or config.json maps its classes
     to repository code for a model type transformers does not know) loads only with --trust_remote_code."""

@@ -6,6 +6,7 @@ from .generic import render_generic
 from .labels import label_tokens, select_spans, tokenize_with_offsets, truncate
 from .messages import normalize_messages, normalize_tools
 from .meta import TemplateMeta, fill
+from .react import check_tools_prompt, parse_react_tool_calls, react_messages, react_stop_words, uses_react
 from .rendered import Rendered
 
 LOSS_SCALES = ("default", "last_round", "all")
@@ -18,8 +19,6 @@ class Template:
     def __init__(self, meta: TemplateMeta, tokenizer: Any, default_system: Optional[str] = None,
                  max_length: Optional[int] = None, truncation_strategy: str = "delete",
                  loss_scale: str = "default", tools_prompt: Optional[str] = None) -> None:
-        from .react import check_tools_prompt, react_stop_words
-
         self.tools_prompt = check_tools_prompt(tools_prompt)
         if truncation_strategy not in TRUNCATION_STRATEGIES:
             raise TemplateError(f"truncation_strategy must be one of {TRUNCATION_STRATEGIES}, got {truncation_strategy!r}")
@@ -66,7 +65,7 @@ class Template:
         """The rendered text with the label span of every assistant message."""
         msgs = normalize_messages(messages)
         tool_list = normalize_tools(tools)
-        if self.tools_prompt and (tool_list or any(m["role"] == "tool" or m.get("tool_calls") for m in msgs)):
+        if uses_react(self.tools_prompt, msgs, tool_list):
             return self._render_react(msgs, tool_list or [], add_generation_prompt)
         if self.meta.renderer is None:
             return render_generic(self, msgs, tool_list, add_generation_prompt)
@@ -76,8 +75,6 @@ class Template:
 
     def _render_react(self, msgs: list[dict], tools: list[dict], add_generation_prompt: bool) -> Rendered:
         """--tools_prompt react_*: the tools in the system message, calls and results as text (see react.py)."""
-        from .react import react_messages
-
         rewritten, shift = react_messages(msgs, tools, self.tools_prompt, self.default_system)
         if self.meta.renderer is None:
             out = render_generic(self, rewritten, None, add_generation_prompt)
@@ -129,8 +126,6 @@ class Template:
     def parse_tool_calls(self, text: str) -> list[dict]:
         """Tool calls in a generated reply, as OpenAI `{"type": "function", "function": {...}}` dicts."""
         if self.tools_prompt:
-            from .react import parse_react_tool_calls
-
             return parse_react_tool_calls(text)
         if self.meta.tool_call_parser is None:
             raise TemplateError(f"template {self.template_type!r} has no tool-call format")

@@ -6,6 +6,7 @@ from .errors import TemplateError
 from .jinja_env import render_chat_template, special_token_kwargs
 from .messages import normalize_messages, normalize_tools
 from .meta import TemplateMeta
+from .react import react_messages, react_stop_words, uses_react
 from .rendered import Rendered
 
 JINJA_META = TemplateMeta(template_type="jinja", renderer=None, supports_tools=True,
@@ -28,8 +29,6 @@ class JinjaTemplate(Template):
         default_system = kwargs.pop("default_system", None)
         super().__init__(JINJA_META, tokenizer, **kwargs)
         self.default_system = default_system
-        from .react import react_stop_words
-
         self.stop_words = self._detect_stop_words() + react_stop_words(self.tools_prompt)
 
     # -- rendering -----------------------------------------------------------------------------
@@ -48,9 +47,7 @@ class JinjaTemplate(Template):
         messages were put in front."""
         given = normalize_messages(messages)
         tool_list = normalize_tools(tools)
-        if self.tools_prompt and (tool_list or any(m["role"] == "tool" or m.get("tool_calls") for m in given)):
-            from .react import react_messages
-
+        if uses_react(self.tools_prompt, given, tool_list):
             msgs, shift = react_messages(given, tool_list or [], self.tools_prompt, self.default_system)
             return msgs, None, shift
         msgs = self._with_default_system(given)

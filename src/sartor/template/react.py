@@ -47,6 +47,11 @@ def check_tools_prompt(name: Optional[str]) -> Optional[str]:
     return name
 
 
+def uses_react(tools_prompt: Optional[str], messages: list[dict], tools: Optional[list]) -> bool:
+    """Whether this conversation is written in the ReAct format: --tools_prompt is set and tools take part."""
+    return bool(tools_prompt) and bool(tools or any(m["role"] == "tool" or m.get("tool_calls") for m in messages))
+
+
 def react_stop_words(tools_prompt: Optional[str]) -> list[str]:
     """Generation stops where the tool's result would come in."""
     return [STOP_WORD] if tools_prompt else []
@@ -101,3 +106,8 @@ def parse_react_tool_calls(text: str) -> list[dict]:
             arguments = raw
         calls.append(_call(name.strip(), arguments))
     return calls
+
+
+def text_before_actions(text: str) -> str:
+    """A reply's own words: what comes before its first `Action:` line."""
+    return re.split(r"(?:^|\n)Action:", text, maxsplit=1)[0]

@@ -95,7 +95,9 @@ def training_attn_impl(args: Any, info: Any) -> Optional[str]:
 
     if not torch.cuda.is_available() or args.torch_dtype not in ("bfloat16", "float16"):
         return None
-    if args.trust_remote_code and "AutoModelForCausalLM" in (info.config.get("auto_map") or {}):
+    from ..model.loader import runs_repository_code
+
+    if runs_repository_code(info, args.trust_remote_code):
         return None  # the repository's code may not support it
     from transformers.utils import is_flash_attn_2_available
 

@@ -27,7 +27,7 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
     from ..dataset.collate import build_collator
     from ..dataset.packing import pack_dataset
     from ..dataset.encode import LazyEncodedDataset, encode_dataset, stats
-    from ..model.loader import get_model_tokenizer, resolve_model_info
+    from ..model.loader import get_model_tokenizer, resolve_model_info, runs_repository_code
     from ..template import get_template
     from ..tuners.prepare import prepare_model
     from .callbacks import CopyArgsCallback, JsonlLogCallback, ProgressBarCallback, SaveLastCallback
@@ -46,7 +46,7 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
         _, tokenizer = get_model_tokenizer(**{**model_kwargs_of(args), "model": info.model_dir,
                                               "model_type": info.model_type}, load_model=False)
     args = resolve(args, info, tokenizer)
-    if args.packing and runs_repository_code(args, info):
+    if args.packing and runs_repository_code(info, args.trust_remote_code):
         log.warning(f"{args.model} runs its repository's code, whose attention may not honour restarting position "
                     "ids: --packing is off (packed rows would attend to each other)")
         args = dataclasses.replace(args, packing=False)
@@ -114,12 +114,6 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
     trainer.train(resume_from_checkpoint=resume)
     remove_shared_datasets(data_cache)
     return finish(trainer, run_dir)
-
-
-def runs_repository_code(args: Any, info: Any) -> bool:
-    """Whether the model will load from its repository's own code (known from config.json, before loading)."""
-    auto_map = info.config.get("auto_map") or {}
-    return bool(args.trust_remote_code) and "AutoModelForCausalLM" in auto_map
 
 
 def padding_free_for(model: Any, requested: bool | None) -> bool:

@@ -2,7 +2,6 @@
 import time
 
 import torch
-import torch.nn.functional as F
 from transformers import Trainer
 
 from .loss import causal_lm_loss
@@ -23,8 +22,7 @@ class SartorTrainer(Trainer):
         self.generation_evaluator = generation_evaluator
         # we count trained tokens across accumulation steps ourselves (see compute_loss)
         self.model_accepts_loss_kwargs = True
-        self._meter = {"tokens": 0, "correct": 0, "counted": 0, "t0": time.time(), "seq_ok": 0, "seqs": 0}
-        self._eval_meter = dict(self._meter)
+        self._meter, self._eval_meter = _meter(), _meter()
 
     def get_batch_samples(self, epoch_iterator, num_batches: int, device) -> tuple[list, torch.Tensor | None]:
         """The micro-batches of one optimizer step and their number of trained tokens.
@@ -107,14 +105,14 @@ class SartorTrainer(Trainer):
                 logs["memory_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 3)
             else:
                 logs["memory_gib"] = round(_rss_gib(), 3)
-            self._meter = {"tokens": 0, "correct": 0, "counted": 0, "t0": now, "seq_ok": 0, "seqs": 0}
+            self._meter = _meter(now)
         super().log(logs, start_time)
 
 
     def evaluation_loop(self, dataloader, description, prediction_loss_only=None, ignore_keys=None,
                         metric_key_prefix: str = "eval"):
         """Adds {prefix}_acc (per token, or per whole answer with --acc_strategy seq), summed over every rank."""
-        self._eval_meter = {"tokens": 0, "correct": 0, "counted": 0, "t0": time.time(), "seq_ok": 0, "seqs": 0}
+        self._eval_meter = _meter()
         output = super().evaluation_loop(dataloader, description, prediction_loss_only, ignore_keys, metric_key_prefix)
         m = self._eval_meter
         ok, n = (m["seq_ok"], m["seqs"]) if self.acc_strategy == "seq" else (m["correct"], m["counted"])
@@ -134,6 +132,11 @@ class SartorTrainer(Trainer):
                 self.log(extra)
                 metrics.update(extra)
         return metrics
+
+
+def _meter(t0: float | None = None) -> dict:
+    """Counts since the last log row: tokens seen, trained tokens right / counted, whole answers right / seen."""
+    return {"tokens": 0, "correct": 0, "counted": 0, "t0": time.time() if t0 is None else t0, "seq_ok": 0, "seqs": 0}
 
 
 def _rss_gib() -> float:

@@ -37,10 +37,10 @@ def test_packing_is_off_for_models_that_run_their_own_code():
     """Their attention may ignore restarting position ids, so packed rows would see each other."""
     from types import SimpleNamespace
 
-    from sartor.train.sft import runs_repository_code
+    from sartor.model.loader import runs_repository_code
 
     remote = SimpleNamespace(config={"model_type": "chatglm", "auto_map": {"AutoModelForCausalLM": "modeling.M"}})
     native = SimpleNamespace(config={"model_type": "qwen2"})
-    assert runs_repository_code(SimpleNamespace(trust_remote_code=True), remote)
-    assert not runs_repository_code(SimpleNamespace(trust_remote_code=False), remote)  # transformers' own class
-    assert not runs_repository_code(SimpleNamespace(trust_remote_code=True), native)
+    assert runs_repository_code(remote, trust_remote_code=True)
+    assert not runs_repository_code(remote, trust_remote_code=False)  # transformers' own class
+    assert not runs_repository_code(native, trust_remote_code=True)
