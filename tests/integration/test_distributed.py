@@ -43,6 +43,15 @@ def _torchrun(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
                  "-m", "sartor", "sft", *argv], cwd)
 
 
+def _accelerate(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
+    """`accelerate launch --multi_gpu --num_processes 2 -m sartor sft ...` (on a CPU machine its processes use gloo)."""
+    from sartor.cli.launch import free_port
+
+    return _run([sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+                 "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+                 "--main_process_port", str(free_port()), "-m", "sartor", "sft", *argv], cwd)
+
+
 def _rows(run: Path) -> list[dict]:
     return [json.loads(x) for x in (run / "logging.jsonl").read_text().splitlines() if x.strip()]
 
@@ -97,6 +106,17 @@ def test_relaunch_writes_one_run_directory_and_each_checkpoint_once(ddp_run):
 
 
 @pytest.mark.slow
+def test_ranks_draw_different_random_numbers(ddp_run):
+    """Seed + rank: each rank's RNG, saved for the resume, is in a different state, so dropout masks differ."""
+    import torch
+
+    _, run, _ = ddp_run
+    states = [torch.load(run / "checkpoint-6" / f"rng_state_{r}.pth", weights_only=False) for r in (0, 1)]
+    assert states[0]["python"] == states[1]["python"]  # same data order and sampling on both ranks
+    assert not torch.equal(states[0]["cpu"], states[1]["cpu"])  # but torch's generator (dropout) differs
+
+
+@pytest.mark.slow
 def test_two_ranks_train_like_one_rank_with_the_same_global_batch(ddp_run, single_run):
     _, run, _ = ddp_run
     two, one = _losses(run), _losses(single_run)
@@ -130,14 +150,16 @@ def test_resume_under_ddp_continues_the_same_curve(ddp_run):
 
 @pytest.mark.slow
 def test_fsdp2_on_cpu_saves_the_adapter_once(tmp_path, ddp_run):
-    """FSDP2 (gloo) with LoRA: same first-step loss as DDP, one checkpoint holding the whole adapter only.
-    --lazy_tokenize: data that cannot be saved once is built by every rank after rank 0."""
+    """FSDP2 (gloo) with LoRA, started by `accelerate launch`: same first-step loss as DDP, one run directory, one
+    checkpoint holding the whole adapter only. --lazy_tokenize: data that cannot be saved once is built by every
+    rank after rank 0."""
     from safetensors.torch import load_file
 
     _, ddp, _ = ddp_run
     argv = [a if a != "6" else "2" for a in COMMON]  # --max_steps 2
-    _torchrun(*argv, "--per_device_train_batch_size", "2", "--fsdp", "full_shard auto_wrap", "--output_dir", "out",
-              "--lazy_tokenize", "true", cwd=tmp_path)
+    r = _accelerate(*argv, "--per_device_train_batch_size", "2", "--fsdp", "full_shard auto_wrap",
+                    "--output_dir", "out", "--lazy_tokenize", "true", cwd=tmp_path)
+    assert "distributed: 2 processes" in r.stderr
     run = _only_run(tmp_path / "out")
     assert _losses(run)[1] == pytest.approx(_losses(ddp)[1], abs=1e-4)
     assert [p.name for p in run.glob("checkpoint-*")] == ["checkpoint-2"]
