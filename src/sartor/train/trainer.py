@@ -5,6 +5,7 @@ import torch
 from transformers import Trainer
 
 from .loss import causal_lm_loss
+from .mixed_precision import AdapterInputs
 
 
 class SartorTrainer(Trainer):
@@ -23,6 +24,12 @@ class SartorTrainer(Trainer):
         # we count trained tokens across accumulation steps ourselves (see compute_loss)
         self.model_accepts_loss_kwargs = True
         self._meter, self._eval_meter = _meter(), _meter()
+        self._adapter_inputs = AdapterInputs()
+
+    def precision(self, inputs: dict):
+        """The context every forward of the loss runs in: the accelerator's autocast, adapters without input copies."""
+        device = next(v.device for v in inputs.values() if isinstance(v, torch.Tensor))
+        return self._adapter_inputs.autocast(self.accelerator, self.model, device.type)
 
     def get_batch_samples(self, epoch_iterator, num_batches: int, device) -> tuple[list, torch.Tensor | None]:
         """The micro-batches of one optimizer step and their number of trained tokens.
@@ -59,7 +66,8 @@ class SartorTrainer(Trainer):
             meter["tokens"] += int(inputs["attention_mask"].sum())
         else:
             meter["tokens"] += int(inputs["input_ids"].numel())
-        loss_sum, keep, token_ok = causal_lm_loss(model, inputs, labels, unwrapped=model is self.model)
+        with self.precision(inputs):
+            loss_sum, keep, token_ok = causal_lm_loss(model, inputs, labels, unwrapped=model is self.model)
         n_tokens = torch.tensor(token_ok.numel(), device=loss_sum.device)
         outputs = {"loss": loss_sum}
         if num_items_in_batch is not None and model.training:

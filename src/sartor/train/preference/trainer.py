@@ -71,13 +71,9 @@ class PreferenceTrainer(SartorTrainer):
     # -- losses --------------------------------------------------------------------------------
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         self._meter["tokens"] += int(inputs["attention_mask"].sum())
-        c = self.config
-        if c.rlhf_type == "kto":
-            loss, stats = self._kto(model, inputs)
-        elif c.rlhf_type == "rm":
-            loss, stats = self._reward_model(model, inputs)
-        else:
-            loss, stats = self._pairwise(model, inputs)
+        method = {"kto": self._kto, "rm": self._reward_model}.get(self.config.rlhf_type, self._pairwise)
+        with self.precision(inputs):
+            loss, stats = method(model, inputs)
         self._record("train" if model.training else "eval", stats)
         return (loss, None) if return_outputs else loss
 
