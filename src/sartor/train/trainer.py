@@ -1,11 +1,12 @@
 """The Trainer subclass: token-exact loss under padding and accumulation, accuracy and speed in logs."""
 import time
+from contextlib import ExitStack
 
 import torch
 from transformers import Trainer
 
 from .loss import causal_lm_loss
-from .mixed_precision import AdapterInputs
+from .mixed_precision import AdapterInputs, autocast_is_on
 
 
 class SartorTrainer(Trainer):
@@ -25,6 +26,7 @@ class SartorTrainer(Trainer):
         self.model_accepts_loss_kwargs = True
         self._meter, self._eval_meter = _meter(), _meter()
         self._adapter_inputs = AdapterInputs()
+        self._autocast_on: bool | None = None
 
     def precision(self, inputs: dict):
         """The context every forward of the loss runs in: the accelerator's autocast, adapters without input copies."""
@@ -52,11 +54,16 @@ class SartorTrainer(Trainer):
         return batch_samples, count
 
     def training_step(self, model, inputs, num_items_in_batch=None):
-        if not self.activation_offloading:
-            return super().training_step(model, inputs, num_items_in_batch)
-        from .offload import ActivationOffload
+        with ExitStack() as stack:
+            if self._autocast_on is None:
+                self._autocast_on = autocast_is_on(self.accelerator, self.args.device.type)
+            # forward and backward (which recomputes checkpointed layers) see adapters alike
+            stack.enter_context(self._adapter_inputs.uncast(self.model, self._autocast_on))
+            if self.activation_offloading:
+                from .offload import ActivationOffload
 
-        with ActivationOffload(model.parameters()):  # forward saves to host memory; backward brings it back
+                # forward saves to host memory; backward brings it back
+                stack.enter_context(ActivationOffload(model.parameters()))
             return super().training_step(model, inputs, num_items_in_batch)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):

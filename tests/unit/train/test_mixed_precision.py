@@ -16,7 +16,7 @@ def bf16_lora_model(use_dora: bool = False):
     config = Qwen2Config(vocab_size=101, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                          num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=False, pad_token_id=0)
     model = Qwen2ForCausalLM(config).to(torch.bfloat16)
-    return get_peft_model(model, LoraConfig(r=8, target_modules="all-linear", init_lora_weights=False,
+    return get_peft_model(model, LoraConfig(r=8, target_modules="all-linear", init_lora_weights=False, lora_dropout=0.1,
                                             use_dora=use_dora))
 
 
@@ -52,6 +52,7 @@ def test_adapters_skip_the_float32_copy_and_train_the_same(tmp_path, use_dora):
     inputs = batch()
 
     seen, hooks = lora_input_dtypes(model)
+    torch.manual_seed(7)  # the same dropout masks in both
     with torch.autocast("cpu", dtype=torch.bfloat16):  # what the plain Trainer + PEFT stack runs
         want = model(**inputs, use_cache=False).loss
     want.backward()
@@ -61,6 +62,7 @@ def test_adapters_skip_the_float32_copy_and_train_the_same(tmp_path, use_dora):
     model.zero_grad()
     seen.clear()
     t = trainer(model, tmp_path)
+    torch.manual_seed(7)
     got = t.compute_loss(model, dict(inputs))
     got.backward()
     for h in hooks:
@@ -95,3 +97,23 @@ def test_a_bf16_training_run_lowers_the_loss(tmp_path):
     t.train()
     losses = [r["loss"] for r in t.state.log_history if "loss" in r]
     assert losses[-1] < losses[0] - 0.2
+
+
+@pytest.mark.parametrize("use_dora", [False, True])
+@pytest.mark.parametrize("reentrant", [False, True])
+def test_gradient_checkpointing_recomputes_the_adapters_alike(tmp_path, use_dora, reentrant):
+    """Backward recomputes checkpointed layers: they must take their input as the forward did (with DoRA and
+    dropout a float32 copy there changes the saved tensors, and torch refuses the recomputation)."""
+    grads = {}
+    for checkpointing in (False, True):
+        model = bf16_lora_model(use_dora)
+        if checkpointing:
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": reentrant})
+            model.enable_input_require_grads()
+        model.train()
+        t = trainer(model, tmp_path)
+        t.current_gradient_accumulation_steps = 1
+        torch.manual_seed(7)  # the same dropout masks
+        t.training_step(model, dict(batch()))
+        grads[checkpointing] = lora_grads(model)
+    assert float((grads[True] - grads[False]).norm() / grads[False].norm()) < 1e-2
