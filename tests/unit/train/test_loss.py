@@ -72,10 +72,11 @@ def hand_loss_and_grads(model, data: list[dict]) -> tuple[float, dict]:
     return float(total.detach() / count), {n: p.grad.detach().clone() for n, p in model.named_parameters()}
 
 
-def one_step(model, data: list[dict], batch: int, accum: int, tmp_path, optim: str = "sgd", lr: float = LR):
+def one_step(model, data: list[dict], batch: int, accum: int, tmp_path, optim: str = "sgd", lr: float = LR,
+             **flags):
     """One optimizer step through SartorTrainer; returns the gradients it stepped with, the new weights and the logs."""
     model = copy.deepcopy(model)
-    args = SftArguments(model="in-process", train_type="full", per_device_train_batch_size=batch,
+    args = SftArguments(model="in-process", train_type="full", per_device_train_batch_size=batch, **flags,
                         gradient_accumulation_steps=accum, learning_rate=lr, lr_scheduler_type="constant",
                         warmup_ratio=0.0,
                         weight_decay=0.0, max_grad_norm=1e9, optim=optim, max_steps=1, train_dataloader_shuffle=False,
@@ -125,6 +126,20 @@ def test_accumulation_and_padding_give_the_full_batch_step(tmp_path):
             atol = LR * 2e-5 * float(want_grads[name].abs().max()) + 4 * torch.finfo(w.dtype).eps * float(w.abs().max())
             torch.testing.assert_close(w, before[name] - LR * want_grads[name], rtol=0, atol=atol,
                                        msg=lambda m: f"{what} weights {name}: {m}")
+
+
+def test_torch_compile_steps_with_the_hand_computed_gradient(tmp_path):
+    """--torch_compile true: the Trainer compiles the model (inductor, C++ on CPU); the loss goes through the
+    compiled forward and equals the eager hand computation."""
+    from torch._dynamo.utils import counters
+
+    model, data = qwen2(), rows()
+    want_loss, want_grads = hand_loss_and_grads(model, data)
+    counters.clear()
+    grads, _, logs = one_step(model, data, 8, 1, tmp_path, torch_compile=True)
+    assert counters["stats"]["unique_graphs"] >= 1  # it did compile
+    assert logs[0]["loss"] == pytest.approx(want_loss, rel=1e-5)
+    assert_grads_close(grads, want_grads, "compiled")
 
 
 def test_accumulation_gives_the_same_adamw_update(tmp_path):
