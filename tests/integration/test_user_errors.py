@@ -1,12 +1,30 @@
-"""Bad input from a user gets a clear one-line error and exit status 2, never a stack trace."""
+"""Bad input from a user gets a clear one-line error and exit status 2, never a stack trace.
+
+One case runs as a user runs it, in a new process; the others call the same entry point in this process
+(`sartor.cli.main.main`, what the console script calls), which spares each the interpreter start and imports."""
 import importlib.util
 import json
 
 import pytest
 
 
+def run_cli(argv: list[str], cwd, monkeypatch, capsys) -> tuple[int, str]:
+    """`sartor *argv` in `cwd`, in this process: (exit status, stderr)."""
+    from sartor.cli.main import main
+
+    monkeypatch.chdir(cwd)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    return stop.value.code, capsys.readouterr().err
+
+
+def test_a_user_error_exits_2_from_a_new_process(tmp_path, sartor_cli):
+    r = sartor_cli("sft", "--model", "tiny", "--dataset", "missing.json", cwd=tmp_path, check=False)
+    assert r.returncode == 2 and "missing.json" in r.stderr and "Traceback" not in r.stderr, r.stderr[-2000:]
+
+
 @pytest.mark.parametrize("argv,needle", [
-    (["sft", "--model", "tiny", "--dataset", "missing.json"], "missing.json"),
     (["sft", "--model", "./no/such/dir", "--dataset", "self-cognition"], "no such directory"),
     (["sft", "--model", "tiny", "--dataset", "self-cognition"], "--model_name"),
     (["sft", "--model", "tiny", "--dataset", "self-cognition", "--template", "chatmll", "--model_name", "A",
@@ -19,21 +37,22 @@ import pytest
                  marks=pytest.mark.skipif(importlib.util.find_spec("liger_kernel") is not None,
                                           reason="liger-kernel is installed")),
 ])
-def test_clear_error_exit_2(tmp_path, argv, needle, sartor_cli):
-    r = sartor_cli(*argv, cwd=tmp_path, check=False)
-    assert r.returncode == 2, r.stderr[-2000:]
-    assert needle in r.stderr
-    assert "Traceback" not in r.stderr
+def test_clear_error_exit_2(tmp_path, argv, needle, monkeypatch, capsys):
+    code, err = run_cli(argv, tmp_path, monkeypatch, capsys)
+    assert code == 2, err[-2000:]
+    assert needle in err
+    assert "Traceback" not in err
 
 
-def test_bad_row_names_file_and_row(tmp_path, sartor_cli):
+def test_bad_row_names_file_and_row(tmp_path, monkeypatch, capsys):
     data = tmp_path / "bad.jsonl"
     data.write_text(json.dumps({"instruction": "hi", "output": "hello"}) + "\n" + json.dumps({"instruction": 5}) + "\n")
-    r = sartor_cli("sft", "--model", "tiny", "--dataset", str(data), "--strict", "true", "--max_steps", "1", cwd=tmp_path, check=False)
-    assert r.returncode == 2 and "bad.jsonl" in r.stderr and "row 2" in r.stderr and "Traceback" not in r.stderr
+    code, err = run_cli(["sft", "--model", "tiny", "--dataset", str(data), "--strict", "true", "--max_steps", "1"],
+                        tmp_path, monkeypatch, capsys)
+    assert code == 2 and "bad.jsonl" in err and "row 2" in err and "Traceback" not in err
 
 
-def test_repository_code_needs_trust_remote_code(tmp_path, sartor_cli):
+def test_repository_code_needs_trust_remote_code(tmp_path, monkeypatch, capsys):
     """A model whose config maps its classes to code in its repository is refused, before anything of it runs."""
     model = tmp_path / "acme-model"
     model.mkdir()
@@ -45,6 +64,6 @@ def test_repository_code_needs_trust_remote_code(tmp_path, sartor_cli):
     for argv in (["infer", "--model", str(model), "--query", "hi"],
                  ["sft", "--model", str(model), "--dataset", "self-cognition#4", "--model_name", "A",
                   "--model_author", "B"]):
-        r = sartor_cli(*argv, cwd=tmp_path, check=False)
-        assert r.returncode == 2 and "--trust_remote_code true" in r.stderr, r.stderr[-1500:]
-        assert "repository code ran" not in r.stderr + r.stdout and "Traceback" not in r.stderr
+        code, err = run_cli(argv, tmp_path, monkeypatch, capsys)  # the repository's code would exit with its message
+        assert code == 2 and "--trust_remote_code true" in err, (code, err[-1500:])
+        assert "Traceback" not in err

@@ -10,6 +10,7 @@ def prepare_engine(args: Any):
     """Resolve a checkpoint and arguments, load model and template, and build the engine."""
     from ..model.loader import resolve_model_info
     from ..template import get_template
+    from ..template.registry import check_template_type
     from ..train.setup import choose_template, load_custom_register, read_system
     from .engine import PtEngine
     from .load import ckpt_of, fill_from_checkpoint, is_adapter, load_model_for_inference
@@ -22,6 +23,8 @@ def prepare_engine(args: Any):
     if ckpt:
         args = fill_from_checkpoint(args, ckpt, with_dataset=getattr(args, "load_dataset_config", False))
     load_custom_register(getattr(args, "custom_register_path", None))  # users' models and templates, before loading
+    if args.template:
+        check_template_type(args.template)  # a misspelt name fails before the weights load, not after
     if getattr(args, "merge_lora", False) and ckpt and is_adapter(ckpt):
         from ..export.merge import merge_checkpoint
 

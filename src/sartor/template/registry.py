@@ -19,6 +19,18 @@ def register_template(meta: TemplateMeta, exist_ok: bool = False) -> TemplateMet
     return meta
 
 
+def check_template_type(template_type: str) -> None:
+    """Raise TemplateError, naming the closest names, unless `template_type` is registered (or 'jinja')."""
+    if template_type == "jinja" or template_type in TEMPLATE_MAPPING:
+        return
+    import difflib
+
+    close = difflib.get_close_matches(str(template_type), list(TEMPLATE_MAPPING) + ["jinja"], n=3)
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise TemplateError(f"unknown template {template_type!r}{hint} "
+                        "(see sartor.template.TEMPLATE_MAPPING, or use 'jinja')")
+
+
 def get_template(template_type: str, tokenizer: Any, default_system: Optional[str] = None,
                  max_length: Optional[int] = None, truncation_strategy: str = "delete",
                  loss_scale: str = "default", tools_prompt: Optional[str] = None) -> Template:
@@ -30,12 +42,6 @@ def get_template(template_type: str, tokenizer: Any, default_system: Optional[st
         from .jinja_template import JinjaTemplate
 
         return JinjaTemplate(tokenizer, **kwargs)
-    meta = TEMPLATE_MAPPING.get(template_type)
-    if meta is None:
-        import difflib
-
-        close = difflib.get_close_matches(str(template_type), list(TEMPLATE_MAPPING) + ["jinja"], n=3)
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise TemplateError(f"unknown template {template_type!r}{hint} "
-                            "(see sartor.template.TEMPLATE_MAPPING, or use 'jinja')")
+    check_template_type(template_type)
+    meta = TEMPLATE_MAPPING[template_type]
     return Template(meta, tokenizer, **kwargs)
