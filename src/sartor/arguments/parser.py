@@ -3,10 +3,12 @@
 Precedence: dataclass defaults < YAML config < command-line flags. Older flag names are
 accepted with a deprecation warning; an unknown flag is an error naming the closest one."""
 import dataclasses
+import functools
 import difflib
 import os
 import sys
 import typing
+from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
@@ -25,9 +27,29 @@ def field_types(cls: type) -> dict[str, Any]:
     return {f.name: hints.get(f.name, f.type) for f in dataclasses.fields(cls)}
 
 
-def _training_args_fields() -> set[str]:
+@functools.lru_cache(maxsize=1)
+def _training_args_fields() -> frozenset[str]:
+    """The field names of the installed transformers' TrainingArguments.
+
+    Read from its source file (a few milliseconds) rather than by importing it, which pulls in torch, peft and
+    more (seconds): a misspelt flag is reported at once. Falls back to the import if the source cannot be read."""
+    import ast
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("transformers")  # a top-level name: found without importing it
+        source = Path(spec.submodule_search_locations[0]) / "training_args.py"
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "TrainingArguments")
+        names = frozenset(n.target.id for n in cls.body if isinstance(n, ast.AnnAssign)
+                          and isinstance(n.target, ast.Name) and "ClassVar" not in ast.unparse(n.annotation))
+        if len(names) > 50:
+            return names
+    except Exception:  # noqa: BLE001 - any surprise: ask the class itself
+        pass
     from transformers import TrainingArguments
-    return {f.name for f in dataclasses.fields(TrainingArguments)}
+
+    return frozenset(f.name for f in dataclasses.fields(TrainingArguments))
 
 
 def _split_argv(argv: list[str]) -> tuple[list[str], list[tuple[str, list[str]]]]:

@@ -11,18 +11,22 @@ from .run_dir import write_args
 
 def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
     """Train; return best/last checkpoint, best metric and the log history (with --dry_run, the plan)."""
-    from .hub_callback import hub_callbacks
+    from ..export.hub import check_push
     from .setup import load_custom_register
 
     args = args or SftArguments(**kwargs)
     load_custom_register(args.custom_register_path)
 
-    push_callbacks = hub_callbacks(args)  # a missing hub token or repository id fails here, before any work
+    check_push(args)  # a missing hub token or repository id fails here, before any work
     if args.dry_run:  # the plan: resolved arguments, world layout, memory per GPU; reads config files only
         from .memory_estimate import print_plan
 
         return print_plan(args)
     import transformers
+
+    from .hub_callback import hub_callbacks
+
+    push_callbacks = hub_callbacks(args)
 
     from ..dataset.collate import build_collator
     from ..dataset.packing import pack_dataset
