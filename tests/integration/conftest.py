@@ -17,6 +17,26 @@ def _run(*argv: str, cwd: Path, input: str | None = None, check: bool = True, ti
     return r
 
 
+@pytest.fixture
+def sartor_main(monkeypatch, capsys):
+    """sartor_main("infer", ..., cwd=path) -> (exit status, stdout, stderr): the console script's entry point
+    (`sartor.cli.main.main`) called in this process, which spares the interpreter start and imports."""
+    from sartor.cli.main import main
+
+    def run(*argv: str, cwd: Path) -> tuple[int, str, str]:
+        monkeypatch.chdir(cwd)
+        capsys.readouterr()
+        try:
+            main(list(argv))
+            code = 0
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 1
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
+
+
 @pytest.fixture(scope="session")
 def sartor_cli():
     """sartor_cli("sft", "--model", "tiny", ..., cwd=path, check=True) -> CompletedProcess."""

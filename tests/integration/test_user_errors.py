@@ -8,17 +8,6 @@ import json
 import pytest
 
 
-def run_cli(argv: list[str], cwd, monkeypatch, capsys) -> tuple[int, str]:
-    """`sartor *argv` in `cwd`, in this process: (exit status, stderr)."""
-    from sartor.cli.main import main
-
-    monkeypatch.chdir(cwd)
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as stop:
-        main(argv)
-    return stop.value.code, capsys.readouterr().err
-
-
 def test_a_user_error_exits_2_from_a_new_process(tmp_path, sartor_cli):
     r = sartor_cli("sft", "--model", "tiny", "--dataset", "missing.json", cwd=tmp_path, check=False)
     assert r.returncode == 2 and "missing.json" in r.stderr and "Traceback" not in r.stderr, r.stderr[-2000:]
@@ -37,22 +26,22 @@ def test_a_user_error_exits_2_from_a_new_process(tmp_path, sartor_cli):
                  marks=pytest.mark.skipif(importlib.util.find_spec("liger_kernel") is not None,
                                           reason="liger-kernel is installed")),
 ])
-def test_clear_error_exit_2(tmp_path, argv, needle, monkeypatch, capsys):
-    code, err = run_cli(argv, tmp_path, monkeypatch, capsys)
+def test_clear_error_exit_2(tmp_path, argv, needle, sartor_main):
+    code, _, err = sartor_main(*argv, cwd=tmp_path)
     assert code == 2, err[-2000:]
     assert needle in err
     assert "Traceback" not in err
 
 
-def test_bad_row_names_file_and_row(tmp_path, monkeypatch, capsys):
+def test_bad_row_names_file_and_row(tmp_path, sartor_main):
     data = tmp_path / "bad.jsonl"
     data.write_text(json.dumps({"instruction": "hi", "output": "hello"}) + "\n" + json.dumps({"instruction": 5}) + "\n")
-    code, err = run_cli(["sft", "--model", "tiny", "--dataset", str(data), "--strict", "true", "--max_steps", "1"],
-                        tmp_path, monkeypatch, capsys)
+    code, _, err = sartor_main("sft", "--model", "tiny", "--dataset", str(data), "--strict", "true", "--max_steps", "1",
+                               cwd=tmp_path)
     assert code == 2 and "bad.jsonl" in err and "row 2" in err and "Traceback" not in err
 
 
-def test_repository_code_needs_trust_remote_code(tmp_path, monkeypatch, capsys):
+def test_repository_code_needs_trust_remote_code(tmp_path, sartor_main):
     """A model whose config maps its classes to code in its repository is refused, before anything of it runs."""
     model = tmp_path / "acme-model"
     model.mkdir()
@@ -64,6 +53,6 @@ def test_repository_code_needs_trust_remote_code(tmp_path, monkeypatch, capsys):
     for argv in (["infer", "--model", str(model), "--query", "hi"],
                  ["sft", "--model", str(model), "--dataset", "self-cognition#4", "--model_name", "A",
                   "--model_author", "B"]):
-        code, err = run_cli(argv, tmp_path, monkeypatch, capsys)  # the repository's code would exit with its message
+        code, _, err = sartor_main(*argv, cwd=tmp_path)  # the repository's code would exit with its message
         assert code == 2 and "--trust_remote_code true" in err, (code, err[-1500:])
         assert "Traceback" not in err
