@@ -19,12 +19,17 @@ def _run(*argv: str, cwd: Path, input: str | None = None, check: bool = True, ti
 
 @pytest.fixture
 def sartor_main(monkeypatch, capsys):
-    """sartor_main("infer", ..., cwd=path) -> (exit status, stdout, stderr): the console script's entry point
-    (`sartor.cli.main.main`) called in this process, which spares the interpreter start and imports."""
+    """Like sartor_cli, but calls the console script's entry point (`sartor.cli.main.main`) in this process,
+    which spares the interpreter start and the imports: sartor_main("infer", ..., cwd=path, input=None,
+    check=True) -> CompletedProcess."""
+    import io
+
     from sartor.cli.main import main
 
-    def run(*argv: str, cwd: Path) -> tuple[int, str, str]:
+    def run(*argv: str, cwd: Path, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
         monkeypatch.chdir(cwd)
+        if input is not None:
+            monkeypatch.setattr(sys, "stdin", io.StringIO(input))
         capsys.readouterr()
         try:
             main(list(argv))
@@ -32,7 +37,10 @@ def sartor_main(monkeypatch, capsys):
         except SystemExit as stop:
             code = stop.code if isinstance(stop.code, int) else 1
         out = capsys.readouterr()
-        return code, out.out, out.err
+        r = subprocess.CompletedProcess(["sartor", *argv], code, out.out, out.err)
+        if check:
+            assert code == 0, out.err[-4000:]
+        return r
 
     return run
 

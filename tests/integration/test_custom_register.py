@@ -35,24 +35,22 @@ def forget(tmp_path):
 
 def test_plugin_template_trains_and_serves(tmp_path, sartor_main, forget):
     (tmp_path / "acme_register.py").write_text(PLUGIN)
-    code, _, err = sartor_main("infer", "--model", "tiny", "--template", "acme-chat", "--query", "hi", cwd=tmp_path)
-    assert code == 2 and "acme-chat" in err and "Traceback" not in err  # unknown without the plug-in
+    r = sartor_main("infer", "--model", "tiny", "--template", "acme-chat", "--query", "hi", cwd=tmp_path, check=False)
+    assert r.returncode == 2 and "acme-chat" in r.stderr and "Traceback" not in r.stderr  # unknown without the plug-in
 
-    code, _, err = sartor_main("sft", "--model", "tiny", "--custom_register_path", "acme_register.py", "--template",
-                               "acme-chat", "--dataset", "self-cognition#8", "--model_name", "Sartor", "--model_author",
-                               "Acme", "--max_steps", "1", "--split_dataset_ratio", "0", "--report_to", "none",
-                               "--output_dir", "out", cwd=tmp_path)
-    assert code == 0, err[-3000:]
+    sartor_main("sft", "--model", "tiny", "--custom_register_path", "acme_register.py", "--template", "acme-chat",
+                "--dataset", "self-cognition#8", "--model_name", "Sartor", "--model_author", "Acme", "--max_steps", "1",
+                "--split_dataset_ratio", "0", "--report_to", "none", "--output_dir", "out", cwd=tmp_path)
     ckpt = next((tmp_path / "out").glob("v0-*")) / "checkpoint-1"
     assert json.loads((ckpt / "args.json").read_text())["template"] == "acme-chat"
 
     forget()
-    code, out, err = sartor_main("infer", "--ckpt_dir", str(ckpt), "--max_new_tokens", "3", "--query", "hi",
-                                 "--temperature", "0", cwd=tmp_path)
-    assert code == 0 and out.strip(), err[-3000:]  # answered, through the plug-in's template
+    r = sartor_main("infer", "--ckpt_dir", str(ckpt), "--max_new_tokens", "3", "--query", "hi", "--temperature", "0",
+                    cwd=tmp_path)
+    assert r.stdout.strip()  # answered, through the plug-in's template
     assert "acme-chat" in TEMPLATE_MAPPING  # loaded again, from args.json
 
     forget()
-    code, out, err = sartor_main("eval", "--ckpt_dir", str(ckpt), "--max_new_tokens", "3", "--val_dataset",
-                                 "self-cognition#2", cwd=tmp_path)
-    assert code == 0 and "metrics_path: " in out, err[-3000:]
+    r = sartor_main("eval", "--ckpt_dir", str(ckpt), "--max_new_tokens", "3", "--val_dataset", "self-cognition#2",
+                    cwd=tmp_path)
+    assert "metrics_path: " in r.stdout

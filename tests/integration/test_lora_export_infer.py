@@ -32,7 +32,7 @@ def test_lora_checkpoint_is_a_standard_peft_adapter(lora_run):
 
 
 @pytest.mark.slow
-def test_export_merge_loads_in_plain_transformers_and_matches_adapter(lora_run, sartor_cli):
+def test_export_merge_loads_in_plain_transformers_and_matches_adapter(lora_run, sartor_main):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -40,7 +40,7 @@ def test_export_merge_loads_in_plain_transformers_and_matches_adapter(lora_run, 
 
     work, run = lora_run
     ckpt = run / "checkpoint-8"
-    r = sartor_cli("export", "--ckpt_dir", str(ckpt), "--merge_lora", "true", cwd=work)
+    r = sartor_main("export", "--ckpt_dir", str(ckpt), "--merge_lora", "true", cwd=work)
     merged_dir = Path(f"{ckpt}-merged")
     assert f"merged_model: {merged_dir}" in r.stdout
     for name in ("config.json", "generation_config.json", "tokenizer.json", "args.json"):
@@ -62,10 +62,10 @@ def test_export_merge_loads_in_plain_transformers_and_matches_adapter(lora_run, 
 
 
 @pytest.mark.slow
-def test_infer_over_a_dataset_writes_every_row(lora_run, sartor_cli):
+def test_infer_over_a_dataset_writes_every_row(lora_run, sartor_main):
     work, run = lora_run
     out = work / "result.jsonl"
-    r = sartor_cli("infer", "--ckpt_dir", str(run), "--val_dataset", f"{ALPACA}#20", "--max_new_tokens", "8",
+    r = sartor_main("infer", "--ckpt_dir", str(run), "--val_dataset", f"{ALPACA}#20", "--max_new_tokens", "8",
                "--temperature", "0", "--max_batch_size", "8", "--result_path", str(out), cwd=work)
     assert f"result_path: {out}" in r.stdout
     rows = [json.loads(line) for line in out.read_text().splitlines()]
@@ -74,9 +74,9 @@ def test_infer_over_a_dataset_writes_every_row(lora_run, sartor_cli):
 
 
 @pytest.mark.slow
-def test_infer_reuses_the_run_validation_split(lora_run, sartor_cli):
+def test_infer_reuses_the_run_validation_split(lora_run, sartor_main):
     work, run = lora_run
-    r = sartor_cli("infer", "--ckpt_dir", str(run), "--load_dataset_config", "true", "--max_new_tokens", "4",
+    r = sartor_main("infer", "--ckpt_dir", str(run), "--load_dataset_config", "true", "--max_new_tokens", "4",
                "--temperature", "0", cwd=work)
     path = Path(work / r.stdout.split("result_path: ")[1].strip())
     rows = [json.loads(line) for line in path.read_text().splitlines()]
@@ -85,9 +85,9 @@ def test_infer_reuses_the_run_validation_split(lora_run, sartor_cli):
 
 
 @pytest.mark.slow
-def test_eval_scores_answers_against_references(lora_run, sartor_cli):
+def test_eval_scores_answers_against_references(lora_run, sartor_main):
     work, run = lora_run
-    r = sartor_cli("eval", "--ckpt_dir", str(run), "--val_dataset", f"{ALPACA}#6", "--max_new_tokens", "8",
+    r = sartor_main("eval", "--ckpt_dir", str(run), "--val_dataset", f"{ALPACA}#6", "--max_new_tokens", "8",
                    "--result_path", "evals", cwd=work)
     metrics_path = Path(work / r.stdout.split("metrics_path: ")[1].strip())
     report = json.loads(metrics_path.read_text())
@@ -98,24 +98,24 @@ def test_eval_scores_answers_against_references(lora_run, sartor_cli):
 
 
 @pytest.mark.slow
-def test_infer_merge_lora_answers_as_the_adapter(lora_run, sartor_cli):
+def test_infer_merge_lora_answers_as_the_adapter(lora_run, sartor_main):
     work, run = lora_run
     ckpt = run / "checkpoint-4"
     query = ["--query", "Give three tips for staying healthy.", "--temperature", "0", "--max_new_tokens", "12"]
-    adapter = sartor_cli("infer", "--ckpt_dir", str(ckpt), *query, cwd=work).stdout
-    merged = sartor_cli("infer", "--ckpt_dir", str(ckpt), "--merge_lora", "true", *query, cwd=work).stdout
+    adapter = sartor_main("infer", "--ckpt_dir", str(ckpt), *query, cwd=work).stdout
+    merged = sartor_main("infer", "--ckpt_dir", str(ckpt), "--merge_lora", "true", *query, cwd=work).stdout
     assert (Path(f"{ckpt}-merged") / "config.json").is_file()  # merged first, then served from the merged weights
     assert merged.strip() and merged == adapter
 
 
 @pytest.mark.slow
-def test_training_continues_from_an_adapter(lora_run, sartor_cli):
+def test_training_continues_from_an_adapter(lora_run, sartor_main):
     """--adapters starts from the trained adapter (a fresh LoRA has lora_B = 0): one step at lr 1e-9 keeps it."""
     from safetensors.torch import load_file
 
     work, run = lora_run
     start = run / "checkpoint-8"
-    sartor_cli("sft", "--model", "tiny", "--adapters", str(start), "--dataset", f"{ALPACA}#8", "--max_steps", "1",
+    sartor_main("sft", "--model", "tiny", "--adapters", str(start), "--dataset", f"{ALPACA}#8", "--max_steps", "1",
                "--learning_rate", "1e-9", "--per_device_train_batch_size", "2", "--gradient_accumulation_steps", "1",
                "--split_dataset_ratio", "0", "--report_to", "none", "--output_dir", "continued", cwd=work)
     new = next((work / "continued").glob("v0-*")) / "checkpoint-1"

@@ -27,7 +27,8 @@ def test_a_user_error_exits_2_from_a_new_process(tmp_path, sartor_cli):
                                           reason="liger-kernel is installed")),
 ])
 def test_clear_error_exit_2(tmp_path, argv, needle, sartor_main):
-    code, _, err = sartor_main(*argv, cwd=tmp_path)
+    r = sartor_main(*argv, cwd=tmp_path, check=False)
+    code, err = r.returncode, r.stderr
     assert code == 2, err[-2000:]
     assert needle in err
     assert "Traceback" not in err
@@ -36,8 +37,9 @@ def test_clear_error_exit_2(tmp_path, argv, needle, sartor_main):
 def test_bad_row_names_file_and_row(tmp_path, sartor_main):
     data = tmp_path / "bad.jsonl"
     data.write_text(json.dumps({"instruction": "hi", "output": "hello"}) + "\n" + json.dumps({"instruction": 5}) + "\n")
-    code, _, err = sartor_main("sft", "--model", "tiny", "--dataset", str(data), "--strict", "true", "--max_steps", "1",
-                               cwd=tmp_path)
+    r = sartor_main("sft", "--model", "tiny", "--dataset", str(data), "--strict", "true", "--max_steps", "1",
+                    cwd=tmp_path, check=False)
+    code, err = r.returncode, r.stderr
     assert code == 2 and "bad.jsonl" in err and "row 2" in err and "Traceback" not in err
 
 
@@ -53,6 +55,7 @@ def test_repository_code_needs_trust_remote_code(tmp_path, sartor_main):
     for argv in (["infer", "--model", str(model), "--query", "hi"],
                  ["sft", "--model", str(model), "--dataset", "self-cognition#4", "--model_name", "A",
                   "--model_author", "B"]):
-        code, _, err = sartor_main(*argv, cwd=tmp_path)  # the repository's code would exit with its message
+        r = sartor_main(*argv, cwd=tmp_path, check=False)  # the repository's code would exit with its message
+        code, err = r.returncode, r.stderr
         assert code == 2 and "--trust_remote_code true" in err, (code, err[-1500:])
         assert "Traceback" not in err
