@@ -54,6 +54,24 @@ def _not_found(spec: DatasetSpec) -> SartorError:
     )
 
 
+def check_dataset_sources(dataset_args: list[str], custom_dataset_info: Optional[list[str]] = None,
+                          model_name: Optional[list[str]] = None, model_author: Optional[list[str]] = None) -> None:
+    """Fail fast, before a model or a run directory: every spec must name a file or folder, a registered
+    dataset or a hub id, and self-cognition needs the model's name and author. Reads nothing (a file's
+    rows are checked when it loads)."""
+    for info in custom_dataset_info or []:
+        register_dataset_info(info)
+    for spec in (parse_dataset_spec(s) for s in split_dataset_args(dataset_args)):
+        path = spec.id_or_path
+        meta = None if os.path.exists(path) else get_dataset_meta(path)
+        if meta is not None and meta.name == "self-cognition":
+            make_self_cognition_preprocess(model_name, model_author)  # raises without them
+        if os.path.exists(path) or meta is not None:
+            continue
+        if not (_HUB_ID.match(path) and not is_data_file(path)):
+            raise _not_found(spec)
+
+
 def _sources(spec: DatasetSpec, *, use_hf: bool, hub_token: Optional[str], streaming: bool, num_proc: int,
              load_from_cache_file: bool) -> tuple[Optional[DatasetMeta], list[tuple[str, Optional[str], RawData]]]:
     """(registered meta or None, [(source name, base dir for relative paths, raw data)])."""

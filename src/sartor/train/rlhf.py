@@ -45,7 +45,9 @@ def rlhf_main(args: RLHFArguments | None = None, **kwargs: Any) -> dict:
     from .preference.data import KTOCollator, PairCollator, PreferenceEncoder, encode_preference_dataset
     from .preference.model import build_reference, disable_dropout, load_reward_model
     from .preference.trainer import PreferenceConfig, PreferenceTrainer
-    from .setup import load_custom_register, load_data, make_run_dir, model_kwargs_of, resolve, training_attn_impl
+    from .setup import (check_data_args, load_custom_register, load_data, make_run_dir, model_kwargs_of, resolve,
+                        training_attn_impl)
+    from ..template.registry import check_template_type
     from .hub_callback import hub_callbacks
     from .sft import finish
     from .training_args import build_training_args
@@ -55,6 +57,8 @@ def rlhf_main(args: RLHFArguments | None = None, **kwargs: Any) -> dict:
     load_custom_register(args.custom_register_path)
     check_rlhf_args(args)
     push_callbacks = hub_callbacks(args)  # a missing hub token or repository id fails here, before any work
+    if not args.dry_run:
+        check_data_args(args)  # so does a misspelt dataset
     config = PreferenceConfig.from_args(args)
     world = init_distributed(args.ddp_backend, args.ddp_timeout)
     check_world_args(args, world)
@@ -64,6 +68,7 @@ def rlhf_main(args: RLHFArguments | None = None, **kwargs: Any) -> dict:
         _, tokenizer = get_model_tokenizer(**{**model_kwargs_of(args), "model": info.model_dir,
                                               "model_type": info.model_type}, load_model=False)
     args = resolve(args, info, tokenizer, beta=config.beta, loss_type=config.loss_type)
+    check_template_type(args.template)  # before the run directory is made
     if args.max_prompt_length is None:
         args = dataclasses.replace(args, max_prompt_length=args.max_length // 2)
     if args.dry_run:

@@ -68,6 +68,16 @@ def make_run_dir(args: Any) -> str:
     return run_dir
 
 
+def check_data_args(args: Any) -> None:
+    """--dataset is given and every --dataset / --val_dataset names something loadable (before any heavy work)."""
+    from ..dataset.loader import check_dataset_sources
+
+    if not args.dataset:
+        raise SartorError("give --dataset (a registered name, a hub id or a local file)")
+    check_dataset_sources(list(args.dataset) + list(args.val_dataset or []), args.custom_dataset_info,
+                          args.model_name, args.model_author)
+
+
 def load_data(args: Any) -> tuple[Any, Any]:
     """Standardised train and validation rows."""
     from ..dataset import load_dataset

@@ -12,12 +12,14 @@ from .run_dir import write_args
 def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
     """Train; return best/last checkpoint, best metric and the log history (with --dry_run, the plan)."""
     from ..export.hub import check_push
-    from .setup import load_custom_register
+    from .setup import check_data_args, load_custom_register
 
     args = args or SftArguments(**kwargs)
     load_custom_register(args.custom_register_path)
 
     check_push(args)  # a missing hub token or repository id fails here, before any work
+    if not args.dry_run:
+        check_data_args(args)  # so does a misspelt dataset
     if args.dry_run:  # the plan: resolved arguments, world layout, memory per GPU; reads config files only
         from .memory_estimate import print_plan
 
@@ -33,6 +35,7 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
     from ..dataset.encode import LazyEncodedDataset, encode_dataset, stats
     from ..model.loader import get_model_tokenizer, resolve_model_info, runs_repository_code
     from ..template import get_template
+    from ..template.registry import check_template_type
     from ..tuners.prepare import prepare_model
     from .callbacks import CopyArgsCallback, JsonlLogCallback, ProgressBarCallback, SaveLastCallback
     from .distributed import (check_same_init, check_world_args, init_distributed, main_process_first,
@@ -50,6 +53,7 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
         _, tokenizer = get_model_tokenizer(**{**model_kwargs_of(args), "model": info.model_dir,
                                               "model_type": info.model_type}, load_model=False)
     args = resolve(args, info, tokenizer)
+    check_template_type(args.template)  # before the run directory is made
     if args.packing and runs_repository_code(info, args.trust_remote_code):
         log.warning(f"{args.model} runs its repository's code, whose attention may not honour restarting position "
                     "ids: --packing is off (packed rows would attend to each other)")
