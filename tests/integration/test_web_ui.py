@@ -108,6 +108,17 @@ def _shot(driver, name: str) -> None:
         pass
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (ended, not yet reaped by the server) counts as ended
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
 def _other_args(runs: Path, ui_run: str) -> dict | None:
     """The args.json of a run in `runs` other than the UI's, once it is whole."""
     for path in runs.glob("v*/args.json"):
@@ -239,6 +250,34 @@ def test_train_chat_eval_reload(server, work, tmp_path):
         _wait(lambda: run_dir in _text(driver, "#train_runs"), 60, "the run in the list after reload")
         row = _text(driver, "#train_runs").split(run_dir, 1)[1][:80]  # the cells after the run's name
         assert "finished" in row and "40/40" in row, row
+
+        # 5) a file uploaded as more data, and a long run stopped from the page: its processes end, it shows
+        # as stopped
+        from selenium.webdriver.common.by import By
+
+        # the upload button's hidden file input sits beside the button
+        upload = _wait(lambda: driver.find_elements(By.XPATH, "//*[@id='train_upload']/..//input[@type='file']"), 20,
+                       "the upload input")
+        upload[0].send_keys(str(work / "val.jsonl"))
+        _wait(lambda: "uploads/val.jsonl" in _text(driver, "#train_cmd textarea"), 30, "the upload in the command")
+        assert (work / "output" / "uploads" / "val.jsonl").read_text() == (work / "val.jsonl").read_text()
+        _type(driver, "#train_max_steps input", "100000")
+        _wait(lambda: "--max_steps 100000" in _text(driver, "#train_cmd textarea"), 20, "the long command")
+        _one(driver, "#train_launch").click()
+        def long_job():
+            return next((p for p in (work / "output" / ".webui" / "jobs").glob("*/job.json")
+                         if "100000" in json.loads(p.read_text())["argv"]), None)
+
+        try:
+            long_job = _wait(long_job, 30, "the long run's job")
+        except AssertionError as e:
+            raise AssertionError(f"{e}; the page says {_text(driver, '#train_msg')!r}") from None
+        _wait(lambda: "running" in _text(driver, "#train_status"), 30, "the long run to show as running")
+        _one(driver, "#train_stop").click()
+        _wait(lambda: "stopped" in _text(driver, "#train_status"), 60, "the run to show as stopped")
+        record = json.loads(long_job.read_text())
+        assert record["status"] == "stopped" and "--max_steps 100000" in " ".join(record["argv"])
+        _wait(lambda: not _alive(record["pid"]), 30, "the stopped run's process to end")
     finally:
         driver.quit()
         if shell is not None and shell.poll() is None:
