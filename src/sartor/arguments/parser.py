@@ -3,8 +3,8 @@
 Precedence: dataclass defaults < YAML config < command-line flags. Older flag names are
 accepted with a deprecation warning; an unknown flag is an error naming the closest one."""
 import dataclasses
-import functools
 import difflib
+import functools
 import os
 import sys
 import typing
