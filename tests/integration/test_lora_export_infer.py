@@ -88,7 +88,7 @@ def test_infer_reuses_the_run_validation_split(lora_run, sartor_main):
 def test_eval_scores_answers_against_references(lora_run, sartor_main):
     work, run = lora_run
     r = sartor_main("eval", "--ckpt_dir", str(run), "--val_dataset", f"{ALPACA}#6", "--max_new_tokens", "8",
-                   "--result_path", "evals", cwd=work)
+                    "--result_path", "evals", cwd=work)
     metrics_path = Path(work / r.stdout.split("metrics_path: ")[1].strip())
     report = json.loads(metrics_path.read_text())
     (m,) = report.values()
@@ -116,8 +116,8 @@ def test_training_continues_from_an_adapter(lora_run, sartor_main):
     work, run = lora_run
     start = run / "checkpoint-8"
     sartor_main("sft", "--model", "tiny", "--adapters", str(start), "--dataset", f"{ALPACA}#8", "--max_steps", "1",
-               "--learning_rate", "1e-9", "--per_device_train_batch_size", "2", "--gradient_accumulation_steps", "1",
-               "--split_dataset_ratio", "0", "--report_to", "none", "--output_dir", "continued", cwd=work)
+                "--learning_rate", "1e-9", "--per_device_train_batch_size", "2", "--gradient_accumulation_steps", "1",
+                "--split_dataset_ratio", "0", "--report_to", "none", "--output_dir", "continued", cwd=work)
     new = next((work / "continued").glob("v0-*")) / "checkpoint-1"
     before, after = load_file(start / "adapter_model.safetensors"), load_file(new / "adapter_model.safetensors")
     assert before.keys() == after.keys()

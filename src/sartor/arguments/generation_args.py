@@ -1,6 +1,5 @@
 """Sampling settings shared by infer, eval, deploy and the chat UI."""
 from dataclasses import dataclass
-from typing import Optional
 
 from ..utils.errors import SartorError
 from .fields import arg

@@ -1,6 +1,6 @@
 """Interactive terminal chat: multi-turn, streaming, and the commands clear, reset-system, multi-line, exit."""
 import sys
-from typing import Any, Optional
+from typing import Optional
 
 from .engine import PtEngine, RequestConfig
 

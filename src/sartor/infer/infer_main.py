@@ -3,7 +3,6 @@ from typing import Any
 
 from ..arguments import InferArguments
 from ..utils.errors import SartorError
-from ..utils.logging import get_logger
 
 
 def prepare_engine(args: Any):

@@ -39,8 +39,8 @@ def _failure(model_id: str, use_hf: bool, revision: str | None, err: Exception) 
     kind = type(err).__name__
     if is_offline() or kind in ("LocalEntryNotFoundError", "OfflineModeIsEnabled"):
         why = (
-            f"it is not in the local cache and offline mode is on (HF_HUB_OFFLINE=1). "
-            f"Download it once with network access, or pass a local directory with --model"
+            "it is not in the local cache and offline mode is on (HF_HUB_OFFLINE=1). "
+            "Download it once with network access, or pass a local directory with --model"
         )
     elif kind == "GatedRepoError":
         why = "the repository is gated: accept its licence on the hub and log in (`hf auth login`) or set HF_TOKEN"

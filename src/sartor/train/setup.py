@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
-from .run_dir import default_output_dir, next_run_dir, write_args
+from .run_dir import default_output_dir, next_run_dir
 
 
 _LOADED_REGISTERS: set[str] = set()
