@@ -272,7 +272,12 @@ def test_train_chat_eval_reload(server, work, tmp_path):
             long_job = _wait(long_job, 30, "the long run's job")
         except AssertionError as e:
             raise AssertionError(f"{e}; the page says {_text(driver, '#train_msg')!r}") from None
-        _wait(lambda: "running" in _text(driver, "#train_status"), 30, "the long run to show as running")
+        try:
+            _wait(lambda: "running" in _text(driver, "#train_status"), 60, "the long run to show as running")
+        except AssertionError as e:
+            log = long_job.parent / "output.log"
+            raise AssertionError(f"{e}; the page says {_text(driver, '#train_status')!r}; job: {long_job.read_text()}; "
+                                 f"log: {log.read_text()[-2000:] if log.exists() else '-'}") from None
         _one(driver, "#train_stop").click()
         _wait(lambda: "stopped" in _text(driver, "#train_status"), 60, "the run to show as stopped")
         record = json.loads(long_job.read_text())

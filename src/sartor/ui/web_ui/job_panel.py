@@ -31,8 +31,9 @@ def build_job_panel(ctx: Ctx, gr, command: str, prefix: str, extra_outputs: list
     timer = gr.Timer(POLL_S)
     seen = gr.State({})
 
-    def refresh(selected: Optional[str], seen_before: dict, pick: bool = False) -> list:
+    def refresh(selected: Optional[str], seen_before: dict, pick: bool = False, tick: bool = False) -> list:
         jobs = store.list((command,))
+        chosen_on_page = tick and selected is not None and not pick
         if pick or (selected is None and jobs):
             selected = jobs[0]["id"] if jobs else None
         job = next((j for j in jobs if j["id"] == selected), None)
@@ -41,7 +42,12 @@ def build_job_panel(ctx: Ctx, gr, command: str, prefix: str, extra_outputs: list
         choices = [(job_label(j, t), j["id"]) for j in jobs]
         now = {"choices": choices, "selected": selected, "status": job and job["status"]}
         unchanged = seen_before.get("choices") == choices and seen_before.get("selected") == selected
-        dropdown = gr.skip() if unchanged else gr.update(choices=choices, value=selected)
+        if unchanged:
+            dropdown = gr.skip()
+        elif chosen_on_page:  # a timer tick leaves the choice to the page: a launch may have changed it meanwhile
+            dropdown = gr.update(choices=choices)
+        else:
+            dropdown = gr.update(choices=choices, value=selected)
         extras = extra(job) if seen_before.get("status") != now["status"] or now["status"] == "running" \
             or seen_before.get("selected") != selected else [gr.skip()] * len(extra_outputs)
         return [dropdown, describe_job(job, t), store.log(job["id"], lines=25) if job else "", *extras, now]
@@ -55,7 +61,8 @@ def build_job_panel(ctx: Ctx, gr, command: str, prefix: str, extra_outputs: list
 
     stop.click(stop_job, job_dd, outputs)
     job_dd.input(lambda j: refresh(j, {}), job_dd, outputs, show_progress="hidden")
-    timer.tick(refresh, [job_dd, seen], outputs, show_progress="hidden").then(None, js=scroll_js(f"{prefix}_log"))
+    timer.tick(lambda j, s: refresh(j, s, tick=True), [job_dd, seen], outputs,
+               show_progress="hidden").then(None, js=scroll_js(f"{prefix}_log"))
     return {"outputs": outputs, "refresh": refresh, "load": (lambda: refresh(None, {}, pick=True), outputs)}
 
 

@@ -97,9 +97,10 @@ def build_train_tab(ctx: Ctx, gr) -> dict:
     model.input(lambda m: default_output_dir(ctx.root, m), model, output_dir, show_progress="hidden")
     upload.upload(lambda path, current: list(current or []) + [keep_upload(store, path)], [upload, datasets], datasets)
 
-    def refresh_all(selected: Optional[str], seen_before: dict, pick: bool = False):
+    def refresh_all(selected: Optional[str], seen_before: dict, pick: bool = False, tick: bool = False):
         runs = list_runs(store)
         choices = [(run_label(r), r["key"]) for r in runs]
+        chosen_on_page = tick and selected is not None and not pick
         if pick or (selected is None and runs):
             running = [r for r in runs if r["status"] == "running"]
             selected = (running or runs or [{"key": None}])[0]["key"]
@@ -108,7 +109,12 @@ def build_train_tab(ctx: Ctx, gr) -> dict:
                     "curve": (selected, len(current["rows"]) if current else 0),
                     "table": runs_table(runs, t)}
         same = lambda k: seen_before.get(k) == seen_now[k]  # noqa: E731  (skip unchanged outputs: no flicker)
-        dropdown = gr.skip() if same("choices") and same("selected") else gr.update(choices=choices, value=selected)
+        if same("choices") and same("selected"):
+            dropdown = gr.skip()
+        elif chosen_on_page:  # a timer tick leaves the choice to the page: a launch may have changed it meanwhile
+            dropdown = gr.update(choices=choices)
+        else:
+            dropdown = gr.update(choices=choices, value=selected)
         log_text = ""
         if current is not None:
             log_text = store.log(current["job"]["id"], lines=25) if current["job"] else t("no_log")
@@ -134,7 +140,8 @@ def build_train_tab(ctx: Ctx, gr) -> dict:
                [run, seen], outputs)
     refresh.click(lambda key: refresh_all(key, {}), run, outputs)
     run.input(lambda key: refresh_all(key, {}), run, outputs, show_progress="hidden")
-    timer.tick(refresh_all, [run, seen], outputs, show_progress="hidden").then(None, js=scroll_js("train_log"))
+    timer.tick(lambda key, s: refresh_all(key, s, tick=True), [run, seen], outputs,
+               show_progress="hidden").then(None, js=scroll_js("train_log"))
     def on_page_load():
         """The runs as on disk, and the form as it was at the last launch (a reload loses neither)."""
         jobs = store.list(TRAIN_COMMANDS)
