@@ -62,22 +62,29 @@ def check_dataset_sources(dataset_args: list[str], custom_dataset_info: Optional
     for info in custom_dataset_info or []:
         register_dataset_info(info)
     for spec in (parse_dataset_spec(s) for s in split_dataset_args(dataset_args)):
-        path = spec.id_or_path
-        meta = None if os.path.exists(path) else get_dataset_meta(path)
+        _, meta = _resolve(spec)
         if meta is not None and meta.name == "self-cognition":
             make_self_cognition_preprocess(model_name, model_author)  # raises without them
-        if os.path.exists(path) or meta is not None:
-            continue
-        if not (_HUB_ID.match(path) and not is_data_file(path)):
-            raise _not_found(spec)
+
+
+def _resolve(spec: DatasetSpec) -> tuple[bool, Optional[DatasetMeta]]:
+    """(is a local file or folder, registered meta or None); raises the not-found error when the spec names
+    neither of those nor a hub id (owner/name)."""
+    path = spec.id_or_path
+    if os.path.exists(path):
+        return True, None
+    meta = get_dataset_meta(path)
+    if meta is None and not (_HUB_ID.match(path) and not is_data_file(path)):
+        raise _not_found(spec)
+    return False, meta
 
 
 def _sources(spec: DatasetSpec, *, use_hf: bool, hub_token: Optional[str], streaming: bool, num_proc: int,
              load_from_cache_file: bool) -> tuple[Optional[DatasetMeta], list[tuple[str, Optional[str], RawData]]]:
     """(registered meta or None, [(source name, base dir for relative paths, raw data)])."""
     path = spec.id_or_path
-    meta = None if os.path.exists(path) else get_dataset_meta(path)
-    if os.path.exists(path) or (meta is not None and meta.dataset_path):
+    local, meta = _resolve(spec)
+    if local or (meta is not None and meta.dataset_path):
         paths = [path] if meta is None else meta.dataset_path
         files = [f for p in paths for f in list_data_files(p)]
         return meta, [
@@ -91,10 +98,8 @@ def _sources(spec: DatasetSpec, *, use_hf: bool, hub_token: Optional[str], strea
         dataset_id = meta.hf_dataset_id if hf_first else meta.ms_dataset_id
         subsets: list = list(spec.subsets or meta.subsets)
         splits, use_hf = meta.split, hf_first
-    elif _HUB_ID.match(path) and not is_data_file(path):
+    else:  # a hub id (_resolve checked it)
         dataset_id, subsets, splits = path, list(spec.subsets or [None]), ["train"]
-    else:
-        raise _not_found(spec)
     parts = load_hub_dataset(dataset_id, subsets, splits, use_hf=use_hf, token=hub_token, streaming=streaming,
                              num_proc=num_proc)
     return meta, [(name, None, data) for name, data in parts]

@@ -38,6 +38,7 @@ def rlhf_main(args: RLHFArguments | None = None, **kwargs: Any) -> dict:
 
     from ..model.loader import get_model_tokenizer, resolve_model_info
     from ..template import get_template
+    from ..template.registry import check_template_type
     from ..tuners.prepare import prepare_model
     from .callbacks import CopyArgsCallback, JsonlLogCallback, ProgressBarCallback, SaveLastCallback
     from .distributed import (check_same_init, check_world_args, init_distributed, main_process_first,
@@ -47,7 +48,6 @@ def rlhf_main(args: RLHFArguments | None = None, **kwargs: Any) -> dict:
     from .preference.trainer import PreferenceConfig, PreferenceTrainer
     from .setup import (check_data_args, load_custom_register, load_data, make_run_dir, model_kwargs_of, resolve,
                         training_attn_impl)
-    from ..template.registry import check_template_type
     from .hub_callback import hub_callbacks
     from .sft import finish
     from .training_args import build_training_args

@@ -18,12 +18,11 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
     load_custom_register(args.custom_register_path)
 
     check_push(args)  # a missing hub token or repository id fails here, before any work
-    if not args.dry_run:
-        check_data_args(args)  # so does a misspelt dataset
     if args.dry_run:  # the plan: resolved arguments, world layout, memory per GPU; reads config files only
         from .memory_estimate import print_plan
 
         return print_plan(args)
+    check_data_args(args)  # so does a misspelt dataset, before any download or run directory
     import transformers
 
     from .hub_callback import hub_callbacks

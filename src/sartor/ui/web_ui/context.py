@@ -59,6 +59,17 @@ def keep_upload(store: JobStore, tmp_path: Optional[str]) -> Optional[str]:
     return os.path.relpath(dest, store.cwd)
 
 
+def picker_update(gr, choices: list, selected: Optional[str], unchanged: bool, chosen_on_page: bool):
+    """The update of a run or job picker: nothing when nothing changed; on a timer tick with a choice already on
+    the page, new choices only (a launch handled meanwhile may have changed the choice: a tick must not send it
+    back); else choices and value."""
+    if unchanged:
+        return gr.skip()
+    if chosen_on_page:
+        return gr.update(choices=choices)
+    return gr.update(choices=choices, value=selected)
+
+
 def command_preview(argv_of: Callable[[dict], list], keys: tuple) -> Callable[..., str]:
     """The change handler that shows a form's command, shell-quoted (or the reason it cannot run)."""
     from ...utils.errors import SartorError

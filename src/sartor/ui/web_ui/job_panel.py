@@ -2,7 +2,7 @@
 Polled with a timer; everything it shows is read from the job folders, so a reload loses nothing."""
 from typing import Any, Callable, Optional
 
-from .context import POLL_S, Ctx, scroll_js
+from .context import POLL_S, Ctx, picker_update, scroll_js
 
 
 def job_label(job: dict, t) -> str:
@@ -42,12 +42,7 @@ def build_job_panel(ctx: Ctx, gr, command: str, prefix: str, extra_outputs: list
         choices = [(job_label(j, t), j["id"]) for j in jobs]
         now = {"choices": choices, "selected": selected, "status": job and job["status"]}
         unchanged = seen_before.get("choices") == choices and seen_before.get("selected") == selected
-        if unchanged:
-            dropdown = gr.skip()
-        elif chosen_on_page:  # a timer tick leaves the choice to the page: a launch may have changed it meanwhile
-            dropdown = gr.update(choices=choices)
-        else:
-            dropdown = gr.update(choices=choices, value=selected)
+        dropdown = picker_update(gr, choices, selected, unchanged, chosen_on_page)
         extras = extra(job) if seen_before.get("status") != now["status"] or now["status"] == "running" \
             or seen_before.get("selected") != selected else [gr.skip()] * len(extra_outputs)
         return [dropdown, describe_job(job, t), store.log(job["id"], lines=25) if job else "", *extras, now]

@@ -4,7 +4,8 @@ from typing import Any, Optional
 
 from ...utils.errors import SartorError
 from .command import RLHF_TYPES, TRAIN_COMMANDS, TRAIN_TYPES, check_argv, default_output_dir, shell_command, train_argv
-from .context import POLL_S, Ctx, copy_button, dataset_choices, keep_upload, model_choices, scroll_js
+from .context import (POLL_S, Ctx, copy_button, dataset_choices, keep_upload, model_choices, picker_update,
+                      scroll_js)
 from .runs import curve_frame, list_runs, progress, run_label, runs_table
 
 FORM_KEYS = ("model", "kind", "rlhf_type", "train_type", "datasets", "learning_rate", "num_train_epochs", "max_steps",
@@ -109,12 +110,7 @@ def build_train_tab(ctx: Ctx, gr) -> dict:
                     "curve": (selected, len(current["rows"]) if current else 0),
                     "table": runs_table(runs, t)}
         same = lambda k: seen_before.get(k) == seen_now[k]  # noqa: E731  (skip unchanged outputs: no flicker)
-        if same("choices") and same("selected"):
-            dropdown = gr.skip()
-        elif chosen_on_page:  # a timer tick leaves the choice to the page: a launch may have changed it meanwhile
-            dropdown = gr.update(choices=choices)
-        else:
-            dropdown = gr.update(choices=choices, value=selected)
+        dropdown = picker_update(gr, choices, selected, same("choices") and same("selected"), chosen_on_page)
         log_text = ""
         if current is not None:
             log_text = store.log(current["job"]["id"], lines=25) if current["job"] else t("no_log")
