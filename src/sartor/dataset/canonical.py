@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from datasets import Features, List, Value
+from datasets import Dataset, Features, List, Value
 
 MESSAGE_FEATURE = {
     "role": Value("string"),
@@ -83,6 +83,11 @@ def make_row(
 def empty_row() -> dict:
     """A placeholder row (used for rows that failed and are dropped afterwards)."""
     return {"messages": [], "tools": None, "images": None, "rejected_response": None, "label": None}
+
+
+def canonical_dataset(rows: list[dict]) -> Dataset:
+    """A Dataset of canonical rows (none is fine: ``Dataset.from_list([])`` loses the columns)."""
+    return Dataset.from_dict({c: [r[c] for r in rows] for c in CANONICAL_COLUMNS}, features=CANONICAL_FEATURES)
 
 
 def decode_row(row: dict[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import datasets
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
 from . import builtin  # noqa: F401 - fills DATASET_MAPPING
-from .canonical import CANONICAL_FEATURES
+from .canonical import canonical_dataset
 from .hub import load_hub_dataset
 from .local import RawData, is_data_file, list_data_files, read_data_file
 from .registry import DATASET_MAPPING, DatasetMeta, get_dataset_meta, register_dataset_info
@@ -107,7 +107,7 @@ def _sources(spec: DatasetSpec, *, use_hf: bool, hub_token: Optional[str], strea
 
 def _concat(parts: list[AnyDataset], streaming: bool) -> AnyDataset:
     if not parts:
-        return datasets.Dataset.from_list([], features=CANONICAL_FEATURES)
+        return canonical_dataset([])
     return parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)
 
 
@@ -125,7 +125,10 @@ def _load_spec(spec: DatasetSpec, *, columns: dict[str, str], strict: bool, data
         if columns and isinstance(raw, datasets.Dataset) and not set(columns) & set(raw.column_names):
             get_logger().warning(f"{source}: none of the --columns keys {sorted(columns)} is a column")
         pipeline = RowPipeline(source, base_dir, renames, preprocess, strict)
-        parts.append(standardize_dataset(raw, pipeline, num_proc=num_proc, load_from_cache_file=load_from_cache_file))
+        part = standardize_dataset(raw, pipeline, num_proc=num_proc, load_from_cache_file=load_from_cache_file)
+        if streaming and isinstance(part, datasets.Dataset):  # a file read into a list by the json/csv modules
+            part = part.to_iterable_dataset()
+        parts.append(part)
     dataset = _concat(parts, streaming)
     if streaming:
         return sample_streaming(dataset, spec.sample)

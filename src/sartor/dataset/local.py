@@ -1,7 +1,6 @@
 """Reading local data files (.json list or lines, .jsonl, .csv, .parquet, .txt) and folders of them."""
 from __future__ import annotations
 
-import json
 import os
 from typing import Union
 
@@ -9,9 +8,12 @@ import datasets
 
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
+from .charset import detect_encoding
+from .readers import read_csv_rows, read_json_rows, read_text_rows
 
 RawData = Union[datasets.Dataset, datasets.IterableDataset, list]
 
+STREAM_CHECK_BYTES = 1 << 26  # a stream checks the encoding of its first 64 MiB only
 BUILDERS = {".json": "json", ".jsonl": "json", ".csv": "csv", ".parquet": "parquet", ".txt": "text"}
 
 
@@ -38,45 +40,61 @@ def list_data_files(path: str) -> list[str]:
     return files
 
 
-def _read_json_python(path: str) -> list[dict]:
-    """Read a JSON list or JSON lines with the json module (any mix of value types per row)."""
-    with open(path, encoding="utf-8") as f:
+def _innermost(e: BaseException) -> BaseException:
+    """The exception at the root of a chain (datasets wraps reader errors in DatasetGenerationError)."""
+    seen = {id(e)}
+    while (e.__cause__ or e.__context__) is not None and id(e.__cause__ or e.__context__) not in seen:
+        e = e.__cause__ or e.__context__
+        seen.add(id(e))
+    return e
+
+
+def _cannot_read(path: str, builder: str, e: Exception) -> SartorError:
+    root = _innermost(e)
+    return SartorError(f"{path}: cannot read this {builder} file: {type(root).__name__}: {root}")
+
+
+def _without_blank_lines(data: RawData) -> RawData:
+    if isinstance(data, datasets.IterableDataset):
+        return data.filter(lambda row: bool(row["text"].strip()))
+    return data.filter(lambda b: [bool(t.strip()) for t in b["text"]], batched=True, desc="Dropping blank lines")
+
+
+def _read_python(path: str, builder: str, encoding: str) -> list:
+    with open(path, encoding=encoding, newline="") as f:
         text = f.read()
-    stripped = text.lstrip()
-    if stripped.startswith("["):
-        try:
-            rows = json.loads(stripped)
-        except json.JSONDecodeError as e:
-            raise SartorError(f"{path}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
-    else:
-        rows = []
-        for lineno, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as e:
-                raise SartorError(f"{path}: invalid JSON on line {lineno}: {e.msg}") from None
-    for i, row in enumerate(rows):
-        if not isinstance(row, dict):
-            raise SartorError(f"{path}: row {i + 1} is not a JSON object")
-    return rows
+    if builder == "json":
+        return read_json_rows(path, text)
+    if builder == "csv":
+        return read_csv_rows(path, text)
+    return read_text_rows(text)
 
 
 def read_data_file(path: str, *, streaming: bool = False, load_from_cache_file: bool = True) -> RawData:
-    """Load one file as raw rows: a Dataset (IterableDataset when streaming), or a list of dicts.
+    """Load one file as raw rows: a Dataset (IterableDataset when streaming), or a list of rows.
 
-    JSON files whose rows pyarrow cannot fit into one schema (a column that is a string in
-    one row and a list in another) are read with the json module instead, as a list.
+    Text files must be UTF-8 (or carry a UTF-8/16/32 byte-order mark): see charset.py. CSV files,
+    files in UTF-16/32 and JSON files whose rows pyarrow cannot read (a malformed line, a column
+    that is a string in one row and a list in another) are read with Python's csv and json
+    modules into a list whose unparsable records are ``readers.BadRecord``s. Blank lines of a
+    .txt file are not rows.
     """
     builder = BUILDERS[os.path.splitext(path)[1].lower()]
+    if os.path.getsize(path) == 0:
+        raise SartorError(f"{path}: the file is empty")
+    encoding = "binary" if builder == "parquet" else detect_encoding(path, STREAM_CHECK_BYTES if streaming else None)
+    if builder == "csv" or encoding not in ("binary", "utf-8", "utf-8-sig"):
+        return _read_python(path, builder, encoding)
     mode = "reuse_dataset_if_exists" if load_from_cache_file else "force_redownload"
+    options = {"encoding": encoding} if builder == "text" else {}
     try:
         if streaming:
-            return datasets.load_dataset(builder, data_files=path, split="train", streaming=True)
-        return datasets.load_dataset(builder, data_files=path, split="train", download_mode=mode)
+            data = datasets.load_dataset(builder, data_files=path, split="train", streaming=True, **options)
+        else:
+            data = datasets.load_dataset(builder, data_files=path, split="train", download_mode=mode, **options)
     except Exception as e:  # noqa: BLE001 - pyarrow/datasets raise many types for bad input
         if builder != "json":
-            raise SartorError(f"{path}: cannot read {builder} file: {type(e).__name__}: {e}") from e
+            raise _cannot_read(path, builder, e) from None
         get_logger().debug(f"{path}: Arrow JSON reader failed ({type(e).__name__}); reading with json module")
-        return _read_json_python(path)
+        return _read_python(path, builder, encoding)
+    return _without_blank_lines(data) if builder == "text" else data

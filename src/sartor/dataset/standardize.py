@@ -2,21 +2,24 @@
 
 The per-row work is ``prepare`` (renames, the registered dataset's row preprocessing) then
 ``formats.standardize_row``. A row that fails is an error naming the source, its 1-based row
-number and what is wrong (``strict=True``); otherwise it is dropped and the count logged.
+number and what is wrong (``strict=True``); otherwise it is dropped and the count logged. A record
+the file reader could not parse (``readers.BadRecord``: a malformed JSON line, a CSV record with a
+stray quote) fails the same way, named by its line.
 A row preprocessing function that returns None drops the row silently (a filter).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 import datasets
 
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
-from .canonical import CANONICAL_COLUMNS, CANONICAL_FEATURES, empty_row
+from .canonical import CANONICAL_COLUMNS, CANONICAL_FEATURES, canonical_dataset, empty_row
 from .formats import standardize_row
 from .local import RawData
+from .readers import BadRecord
 
 DROP = ("-", "_", "")
 ERROR_COLUMN = "_sartor_error"
@@ -47,19 +50,24 @@ class RowPipeline:
             row = self.preprocess(row)
         return row
 
-    def convert(self, row: dict[str, Any], index: int) -> tuple[dict, Optional[str]]:
+    def convert(self, row: Union[dict[str, Any], BadRecord], index: int) -> tuple[dict, Optional[str]]:
         """(canonical row, None) or (placeholder, error message); raises when strict."""
         try:
+            if isinstance(row, BadRecord):  # a record the file reader could not parse
+                return self._failed(row.where, row.what)
             prepared = self.prepare(row)
             if prepared is None:
                 return empty_row(), _FILTERED
             return standardize_row(prepared, self.base_dir), None
         except (ValueError, KeyError, TypeError, IndexError, AttributeError, SyntaxError) as e:
             what = str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}"
-            message = f"{self.source}: row {index + 1}: {what}"
-            if self.strict:
-                raise SartorError(message + " (pass --strict false to skip bad rows)") from None
-            return empty_row(), message
+            return self._failed(f"row {index + 1}", what)
+
+    def _failed(self, where: str, what: str) -> tuple[dict, str]:
+        message = f"{self.source}: {where}: {what}"
+        if self.strict:
+            raise SartorError(message + " (pass --strict false to skip bad rows)") from None
+        return empty_row(), message
 
 
 def _batch_fn(pipeline: RowPipeline):
@@ -93,7 +101,7 @@ def _standardize_list(rows: list[dict], pipeline: RowPipeline, streaming: bool) 
     converted = [pipeline.convert(r, i) for i, r in enumerate(rows)]
     keep = _report(pipeline, [e for _, e in converted], len(rows))
     good = [converted[i][0] for i in keep]
-    dataset = datasets.Dataset.from_list(good, features=CANONICAL_FEATURES)
+    dataset = canonical_dataset(good)
     return dataset.to_iterable_dataset() if streaming else dataset
 
 
@@ -121,7 +129,7 @@ def standardize_dataset(
         return _standardize_iterable(raw, pipeline)
     total = len(raw)
     if total == 0:
-        return datasets.Dataset.from_list([], features=CANONICAL_FEATURES)
+        return canonical_dataset([])
     mapped = raw.map(
         _batch_fn(pipeline),
         batched=True,
