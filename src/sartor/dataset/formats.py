@@ -14,7 +14,8 @@ Formats are detected from the row's keys, in this order:
 5. pre-training: ``text`` -> one assistant message.
 
 Then the optional columns: ``system``, ``tools``, ``images``/``image``, ``rejected_response``
-and a boolean KTO ``label``. Problems raise ``RowError`` with what is wrong.
+and a boolean KTO ``label``. Problems raise ``RowError`` with what is wrong; so does a row with no
+user and no assistant content (whitespace only counts as empty).
 """
 from __future__ import annotations
 
@@ -182,6 +183,8 @@ def standardize_row(row: dict[str, Any], base_dir: str | None = None) -> dict[st
     else:
         cols = ", ".join(sorted(k for k, v in row.items() if v is not None)) or "none"
         raise RowError(f"no known format (columns with values: {cols})")
+    if not any(m["role"] in ("user", "assistant") and (m["content"].strip() or m["tool_calls"]) for m in messages):
+        raise RowError("empty row: no user and no assistant content (the query and the response are both empty)")
     if rejected_response is not None:
         rejected_response = _as_text(rejected_response, "rejected_response")
     return make_row(
