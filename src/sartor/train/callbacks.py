@@ -1,13 +1,13 @@
-"""Trainer callbacks: machine-readable logs, args.json in each checkpoint, progress, curves."""
+"""Trainer callbacks: machine-readable logs, progress, curves (args.json goes into each checkpoint with the
+checkpoint itself: see checkpoint.py)."""
 import json
-import shutil
 import time
 from pathlib import Path
 
 from transformers import TrainerCallback
 
 from .plot import plot_run
-from .run_dir import ARGS_FILE, LOG_FILE
+from .run_dir import LOG_FILE
 
 
 class JsonlLogCallback(TrainerCallback):
@@ -53,19 +53,6 @@ class JsonlLogCallback(TrainerCallback):
     def on_train_end(self, args, state, control, **kw):
         if state.is_world_process_zero:
             plot_run(str(self.path.parent))
-
-
-class CopyArgsCallback(TrainerCallback):
-    """Copy the run's args.json into every checkpoint, so a checkpoint stands alone."""
-
-    def __init__(self, run_dir: str):
-        self.src = Path(run_dir) / ARGS_FILE
-
-    def on_save(self, args, state, control, **kw):
-        if state.is_world_process_zero and self.src.is_file():
-            ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-            if ckpt.is_dir():
-                shutil.copy(self.src, ckpt / ARGS_FILE)
 
 
 class ProgressBarCallback(TrainerCallback):

@@ -12,7 +12,7 @@ from typing import Any
 from ..arguments import RLHFArguments
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
-from .run_dir import write_args
+from .run_dir import default_output_dir, resume_checkpoint, write_args
 
 
 def check_rlhf_args(args: Any) -> None:
@@ -40,7 +40,7 @@ def rlhf_main(args: RLHFArguments | None = None, **kwargs: Any) -> dict:
     from ..template import get_template
     from ..template.registry import check_template_type
     from ..tuners.prepare import prepare_model
-    from .callbacks import CopyArgsCallback, JsonlLogCallback, ProgressBarCallback, SaveLastCallback
+    from .callbacks import JsonlLogCallback, ProgressBarCallback, SaveLastCallback
     from .distributed import (check_same_init, check_world_args, init_distributed, main_process_first,
                               offset_rng_by_rank, remove_shared_datasets, share_datasets)
     from .preference.data import KTOCollator, PairCollator, PreferenceEncoder, encode_preference_dataset
@@ -74,6 +74,7 @@ def rlhf_main(args: RLHFArguments | None = None, **kwargs: Any) -> dict:
     if args.dry_run:
         print(json.dumps({k: v for k, v in vars(args).items() if not k.startswith("_")}, indent=2, default=str))
         return {}
+    resume = resume_checkpoint(args.resume_from_checkpoint, args.output_dir or default_output_dir(args.model))
     run_dir = make_run_dir(args)
     if world.is_main:
         write_args(run_dir, args, model_dir=info.model_dir, output_path=run_dir)
@@ -114,10 +115,10 @@ def rlhf_main(args: RLHFArguments | None = None, **kwargs: Any) -> dict:
     trainer = PreferenceTrainer(
         model=model, args=training_args, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tokenizer,
         data_collator=collator, config=config, ref_model=ref_model, activation_offloading=args.activation_offloading,
-        callbacks=[JsonlLogCallback(run_dir), CopyArgsCallback(run_dir), ProgressBarCallback(), SaveLastCallback(),
+        callbacks=[JsonlLogCallback(run_dir), ProgressBarCallback(), SaveLastCallback(),
                    *push_callbacks],
     )
     offset_rng_by_rank(args.seed, offset_cpu=not args.group_by_length)
-    trainer.train(resume_from_checkpoint=args.resume_from_checkpoint)
+    trainer.train(resume_from_checkpoint=resume)
     remove_shared_datasets(data_cache)
     return finish(trainer, run_dir)

@@ -1,12 +1,11 @@
 """`sft_main`: supervised fine-tuning, from arguments to a run directory of checkpoints."""
 import dataclasses
-import os
 from typing import Any
 
 from ..arguments import SftArguments
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
-from .run_dir import write_args
+from .run_dir import default_output_dir, resume_checkpoint, write_args
 
 
 def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
@@ -36,7 +35,7 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
     from ..template import get_template
     from ..template.registry import check_template_type
     from ..tuners.prepare import prepare_model
-    from .callbacks import CopyArgsCallback, JsonlLogCallback, ProgressBarCallback, SaveLastCallback
+    from .callbacks import JsonlLogCallback, ProgressBarCallback, SaveLastCallback
     from .distributed import (check_same_init, check_world_args, init_distributed, main_process_first,
                               offset_rng_by_rank, remove_shared_datasets, share_datasets)
     from .setup import load_data, make_run_dir, model_kwargs_of, resolve, training_attn_impl
@@ -57,6 +56,7 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
         log.warning(f"{args.model} runs its repository's code, whose attention may not honour restarting position "
                     "ids: --packing is off (packed rows would attend to each other)")
         args = dataclasses.replace(args, packing=False)
+    resume = resume_checkpoint(args.resume_from_checkpoint, args.output_dir or default_output_dir(args.model))
     run_dir = make_run_dir(args)
     if world.is_main:
         write_args(run_dir, args, model_dir=info.model_dir, output_path=run_dir)
@@ -107,17 +107,10 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
         model=model, args=training_args, optimizers=optimizers, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tokenizer,
         data_collator=build_collator(tokenizer, padding_free_for(model, args.padding_free), args.packing),
         acc_strategy=args.acc_strategy, activation_offloading=args.activation_offloading,
-        callbacks=[JsonlLogCallback(run_dir), CopyArgsCallback(run_dir), ProgressBarCallback(), SaveLastCallback(),
+        callbacks=[JsonlLogCallback(run_dir), ProgressBarCallback(), SaveLastCallback(),
                    *push_callbacks],
     )
     offset_rng_by_rank(args.seed, offset_cpu=not args.group_by_length)  # different dropout on each rank
-    resume = args.resume_from_checkpoint
-    if resume and resume not in ("true", "True"):
-        from .run_dir import resolve_checkpoint
-
-        if not os.path.isdir(resume):
-            raise SartorError(f"--resume_from_checkpoint {resume}: no such directory")
-        resume = resolve_checkpoint(resume)
     trainer.train(resume_from_checkpoint=resume)
     remove_shared_datasets(data_cache)
     return finish(trainer, run_dir)

@@ -5,12 +5,14 @@ from contextlib import ExitStack
 import torch
 from transformers import Trainer
 
+from .checkpoint import AtomicCheckpoints
 from .loss import causal_lm_loss
 from .mixed_precision import AdapterInputs, autocast_is_on
 
 
-class SartorTrainer(Trainer):
-    """Loss = sum over every trained token of the optimizer step / their count (all micro-batches, all ranks)."""
+class SartorTrainer(AtomicCheckpoints, Trainer):
+    """Loss = sum over every trained token of the optimizer step / their count (all micro-batches, all ranks).
+    Checkpoints appear under their name only once complete (see checkpoint.py)."""
 
     def __init__(self, *args, acc_strategy: str = "token", generation_evaluator=None,
                  activation_offloading: bool = False, **kwargs):

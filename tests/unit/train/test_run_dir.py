@@ -37,7 +37,8 @@ def test_resolve_checkpoint_from_run_and_output_dirs(tmp_path):
     for run, steps in ((run0, (5,)), (run1, (5, 10))):
         for s in steps:
             (run / f"checkpoint-{s}").mkdir(parents=True)
-            (run / f"checkpoint-{s}" / "adapter_config.json").write_text("{}")
+            for name, text in (("adapter_config.json", "{}"), ("trainer_state.json", "{}"), ("adapter_model.safetensors", "")):
+                (run / f"checkpoint-{s}" / name).write_text(text)
     assert resolve_checkpoint(str(run1)) == str(run1 / "checkpoint-10")
     assert resolve_checkpoint(str(tmp_path)) == str(run1 / "checkpoint-10")
     (run1 / "checkpoint-10" / "trainer_state.json").write_text(json.dumps({"best_model_checkpoint": str(run1 / "checkpoint-5")}))

@@ -20,7 +20,8 @@ def _run(root: Path, name: str, rows: list[dict], ckpts=(), finished=True, half_
     (run / "logging.jsonl").write_text(text)
     for step in ckpts:
         (run / f"checkpoint-{step}").mkdir()
-        (run / f"checkpoint-{step}" / "config.json").write_text("{}")
+        for name in ("config.json", "model.safetensors", "trainer_state.json"):  # a complete checkpoint
+            (run / f"checkpoint-{step}" / name).write_text("{}")
     return run
 
 
