@@ -144,9 +144,17 @@ def parse_args(cls: type[T], argv: list[str] | None = None) -> tuple[T, set[str]
             continue
         _apply(cls, types, values, name, vals, explicit, extra, allow_training_args, "flag")
     if extra:
+        from .passthrough import coerce_training_args, precision_from_flags
+
+        extra = coerce_training_args(extra)
+        dtype = precision_from_flags(extra, values.get("torch_dtype"), "torch_dtype" in explicit)
+        if dtype:
+            values["torch_dtype"] = dtype
+            explicit.add("torch_dtype")
         merged = dict(values.get("training_args") or {})
         merged.update(extra)
-        values["training_args"] = merged
+        if merged:
+            values["training_args"] = merged
     try:
         return cls(**values), explicit
     except TypeError as e:

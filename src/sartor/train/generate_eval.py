@@ -24,7 +24,7 @@ class GenerationEvaluator:
         self.max_new_tokens = min(512, longest + 16)
 
     @torch.no_grad()
-    def __call__(self, model: Any) -> dict[str, float]:
+    def __call__(self, model: Any, autocast_dtype: torch.dtype | None = None) -> dict[str, float]:
         from ..eval.metrics import generation_metrics
         from ..infer.engine import PtEngine, RequestConfig
 
@@ -32,7 +32,8 @@ class GenerationEvaluator:
             return {}
         was_training = model.training
         model.eval()
-        engine = PtEngine(model, self.template.tokenizer, self.template, max_batch_size=self.max_batch_size)
+        engine = PtEngine(model, self.template.tokenizer, self.template, max_batch_size=self.max_batch_size,
+                          autocast_dtype=autocast_dtype)
         try:
             outs = engine.infer(self.prompts, RequestConfig(temperature=0.0, max_new_tokens=self.max_new_tokens))
         finally:

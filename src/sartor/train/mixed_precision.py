@@ -47,15 +47,38 @@ class AdapterInputs:
                 m.cast_input_dtype_enabled = value
 
     @contextmanager
-    def autocast(self, accelerator: Any, model: Any, device_type: str) -> Iterator[bool]:
-        """The accelerator's autocast; while it is on, adapters skip their input copy. Yields whether it is on."""
-        with accelerator.autocast():
+    def autocast(self, accelerator: Any, model: Any, device_type: str, dtype: torch.dtype | None) -> Iterator[bool]:
+        """Mixed-precision autocast; while it is on, adapters skip their input copy. Yields whether it is on."""
+        with mixed_precision_autocast(accelerator, device_type, dtype):
             on = torch.is_autocast_enabled(device_type)
             with self.uncast(model, on):
                 yield on
 
 
-def autocast_is_on(accelerator: Any, device_type: str) -> bool:
-    """Whether the accelerator's autocast runs the forward (mixed precision configured and supported here)."""
+def half_dtype(training_args: Any) -> torch.dtype | None:
+    """The 16-bit dtype mixed precision runs in (--torch_dtype bfloat16 / float16), or None."""
+    if getattr(training_args, "bf16", False):
+        return torch.bfloat16
+    if getattr(training_args, "fp16", False):
+        return torch.float16
+    return None
+
+
+@contextmanager
+def mixed_precision_autocast(accelerator: Any, device_type: str, dtype: torch.dtype | None) -> Iterator[None]:
+    """The accelerator's autocast; where it has none for `dtype` (float16 on CPU), torch's own.
+
+    Trainable parameters of a 16-bit model keep float32 master weights (tuners.prepare.upcast_trainable), so
+    every forward must run under autocast, on every device."""
     with accelerator.autocast():
+        if dtype is None or torch.is_autocast_enabled(device_type):
+            yield
+            return
+        with torch.autocast(device_type, dtype=dtype):
+            yield
+
+
+def autocast_is_on(accelerator: Any, device_type: str, dtype: torch.dtype | None = None) -> bool:
+    """Whether the forward runs under autocast (mixed precision configured and supported here)."""
+    with mixed_precision_autocast(accelerator, device_type, dtype):
         return torch.is_autocast_enabled(device_type)

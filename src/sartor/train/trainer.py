@@ -6,8 +6,9 @@ import torch
 from transformers import Trainer
 
 from .checkpoint import AtomicCheckpoints
+from .guards import FiniteGuardCallback, check_loss
 from .loss import causal_lm_loss
-from .mixed_precision import AdapterInputs, autocast_is_on
+from .mixed_precision import AdapterInputs, autocast_is_on, half_dtype
 
 
 class SartorTrainer(AtomicCheckpoints, Trainer):
@@ -29,11 +30,13 @@ class SartorTrainer(AtomicCheckpoints, Trainer):
         self._meter, self._eval_meter = _meter(), _meter()
         self._adapter_inputs = AdapterInputs()
         self._autocast_on: bool | None = None
+        self._guard = FiniteGuardCallback(self)
+        self.add_callback(self._guard)  # last: it sees the saves every other callback asked for
 
     def precision(self, inputs: dict):
         """The context every forward of the loss runs in: the accelerator's autocast, adapters without input copies."""
         device = next(v.device for v in inputs.values() if isinstance(v, torch.Tensor))
-        return self._adapter_inputs.autocast(self.accelerator, self.model, device.type)
+        return self._adapter_inputs.autocast(self.accelerator, self.model, device.type, half_dtype(self.args))
 
     def get_batch_samples(self, epoch_iterator, num_batches: int, device) -> tuple[list, torch.Tensor | None]:
         """The micro-batches of one optimizer step and their number of trained tokens.
@@ -58,7 +61,7 @@ class SartorTrainer(AtomicCheckpoints, Trainer):
     def training_step(self, model, inputs, num_items_in_batch=None):
         with ExitStack() as stack:
             if self._autocast_on is None:
-                self._autocast_on = autocast_is_on(self.accelerator, self.args.device.type)
+                self._autocast_on = autocast_is_on(self.accelerator, self.args.device.type, half_dtype(self.args))
             # forward and backward (which recomputes checkpointed layers) see adapters alike
             stack.enter_context(self._adapter_inputs.uncast(self.model, self._autocast_on))
             if self.activation_offloading:
@@ -66,7 +69,9 @@ class SartorTrainer(AtomicCheckpoints, Trainer):
 
                 # forward saves to host memory; backward brings it back
                 stack.enter_context(ActivationOffload(model.parameters()))
-            return super().training_step(model, inputs, num_items_in_batch)
+            loss = super().training_step(model, inputs, num_items_in_batch)
+        check_loss(loss, self.state.global_step + 1, self.args)
+        return loss
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         labels = inputs.pop("labels")
@@ -110,6 +115,7 @@ class SartorTrainer(AtomicCheckpoints, Trainer):
         meter["seqs"] += len(uniq)
 
     def log(self, logs: dict, start_time=None) -> None:
+        self._guard.check_log(logs, self.state.global_step, self.args)
         if "loss" in logs and self.model.training:
             m = self._meter
             now = time.time()
@@ -144,7 +150,8 @@ class SartorTrainer(AtomicCheckpoints, Trainer):
         """Loss and accuracy; with --predict_with_generate also ROUGE-L and BLEU-4 of greedy answers."""
         metrics = super().evaluate(eval_dataset, ignore_keys, metric_key_prefix)
         if self.generation_evaluator is not None and eval_dataset is None:
-            extra = {f"{metric_key_prefix}_{k}": v for k, v in self.generation_evaluator(self.model).items()}
+            scores = self.generation_evaluator(self.model, half_dtype(self.args))
+            extra = {f"{metric_key_prefix}_{k}": v for k, v in scores.items()}
             if extra:
                 self.log(extra)
                 metrics.update(extra)

@@ -61,9 +61,11 @@ def build_training_args(args: Any, run_dir: str, has_eval: bool, torch_dtype: st
         load_best_model_at_end=args.load_best_model_at_end and has_eval, neftune_noise_alpha=args.neftune_noise_alpha,
         report_to=_report_to(args.report_to), dataloader_num_workers=args.dataloader_num_workers,
         use_liger_kernel=args.use_liger_kernel, torch_compile=args.torch_compile, remove_unused_columns=False,
-        bf16=cuda and torch_dtype == "bfloat16", fp16=cuda and torch_dtype == "float16", disable_tqdm=True,
+        bf16=torch_dtype == "bfloat16", fp16=torch_dtype == "float16", disable_tqdm=True,  # autocast on CPU too
         length_column_name="length", label_names=["labels"],
     )
+    if not cuda and torch_dtype in ("bfloat16", "float16"):
+        kwargs["use_cpu"] = True  # transformers asks for it before it allows 16-bit mixed precision without a GPU
     known = set(TrainingArguments.__dataclass_fields__)
     if "activation_checkpointing" in known:  # transformers >= 5.x renamed gradient_checkpointing
         kwargs.update(activation_checkpointing=args.gradient_checkpointing, activation_checkpointing_kwargs={"use_reentrant": False})
@@ -74,8 +76,13 @@ def build_training_args(args: Any, run_dir: str, has_eval: bool, torch_dtype: st
         kwargs["train_sampling_strategy"] = "group_by_length"
     elif not args.train_dataloader_shuffle:
         kwargs["train_sampling_strategy"] = "sequential"
-    for key, value in (args.training_args or {}).items():
-        kwargs[key] = value
+    from ..arguments.passthrough import PRECISION_FLAGS, coerce_training_args
+
+    passed = coerce_training_args(args.training_args or {})  # the Python API's dict is typed like flags
+    for key in PRECISION_FLAGS:
+        if key in passed and passed.pop(key) != kwargs[key]:
+            raise SartorError(f"training_args {key} disagrees with --torch_dtype {torch_dtype}: use --torch_dtype")
+    kwargs.update(passed)
     kwargs = {k: v for k, v in kwargs.items() if k in known}
     try:
         return TrainingArguments(**kwargs)

@@ -88,6 +88,22 @@ def _apply_full(model, args: Any):
     return model
 
 
+def upcast_trainable(model, train_type: str) -> None:
+    """Trainable 16-bit parameters get float32 master weights, as PEFT gives LoRA weights; autocast runs their
+    matmuls in 16 bits. float16 weights always: AdamW's update underflows in float16 and the loss scaler refuses
+    float16 gradients, so such a run ends in NaN weights. bfloat16 ones beside an adapter too (--modules_to_save,
+    --trainable_parameters); a full bfloat16 run stays pure bfloat16, as in the plain Trainer (half the memory)."""
+    dtypes = (torch.float16,) if train_type == "full" else (torch.float16, torch.bfloat16)
+    moved = 0
+    for p in model.parameters():
+        if p.requires_grad and p.dtype in dtypes:
+            p.data = p.data.float()
+            moved += p.numel()
+    if moved:
+        get_logger().info(f"{moved:,} trainable 16-bit parameters kept in float32 (master weights; autocast runs them "
+                          "in 16 bits)")
+
+
 def prepare_model(model, args: Any, task_type: str = "CAUSAL_LM"):
     """Apply the tuner; `--trainable_parameters` prefixes stay trainable in every mode."""
     if args.train_type == "lora":
@@ -100,6 +116,7 @@ def prepare_model(model, args: Any, task_type: str = "CAUSAL_LM"):
         short = name.removeprefix("base_model.model.")
         if any(_has_prefix(name, t) or _has_prefix(short, t) for t in args.trainable_parameters):
             p.requires_grad = True
+    upcast_trainable(model, args.train_type)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
     if trainable == 0:

@@ -134,7 +134,7 @@ def test_validation_in_post_init():
 
 def test_training_arguments_pass_through():
     args, _ = parse_args(SftArguments, ["--lr_scheduler_kwargs", '{"min_lr": 0.0}', "--adam_epsilon", "1e-6"])
-    assert args.training_args == {"lr_scheduler_kwargs": '{"min_lr": 0.0}', "adam_epsilon": "1e-6"}
+    assert args.training_args == {"lr_scheduler_kwargs": {"min_lr": 0.0}, "adam_epsilon": 1e-6}
 
 
 def test_alias_that_does_not_apply():
