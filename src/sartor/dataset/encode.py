@@ -44,21 +44,28 @@ def encode_dataset(dataset, template: Any, num_proc: int = 1, load_from_cache_fi
         kwargs.update(num_proc=num_proc if num_proc > 1 and len(dataset) >= 2 * num_proc else None,
                       load_from_cache_file=load_from_cache_file, desc=desc)
     encoded = dataset.map(_Encoder(template), **kwargs)
-    if hasattr(encoded, "num_rows"):
-        before = len(encoded)
-        encoded = encoded.filter(lambda n: n > 0, input_columns=["length"], desc=f"{desc}: drop over-length")
-        dropped = before - len(encoded)
-        if dropped:
-            get_logger().warning(f"{desc}: dropped {dropped} of {before} rows longer than --max_length "
-                                 "(--truncation_strategy delete); use left or right to keep them truncated")
-        if len(encoded) == 0:
-            if validation:
-                get_logger().warning(f"{desc}: every validation row is over --max_length; training goes on without "
-                                     "evaluation (raise --max_length or use --truncation_strategy right)")
-                return None
-            raise SartorError(f"{desc}: no rows left to train on after encoding (all {before} over --max_length?)")
-    else:
-        encoded = encoded.filter(lambda n: n > 0, input_columns=["length"])
+    return drop_over_length(encoded, desc, validation)
+
+
+def drop_over_length(encoded: Any, desc: str, validation: bool) -> Any:
+    """Drop the rows encoding left empty (over --max_length with --truncation_strategy delete), counted in a warning.
+
+    One rule for every training method: validation data left empty is None (training goes on without evaluation);
+    training data left empty is an error."""
+    if not hasattr(encoded, "num_rows"):  # a stream: filtered as it is read
+        return encoded.filter(lambda n: n > 0, input_columns=["length"])
+    before = len(encoded)
+    encoded = encoded.filter(lambda n: n > 0, input_columns=["length"], desc=f"{desc}: drop over-length")
+    dropped = before - len(encoded)
+    if dropped:
+        get_logger().warning(f"{desc}: dropped {dropped} of {before} rows longer than --max_length "
+                             "(--truncation_strategy delete); use left or right to keep them truncated")
+    if len(encoded) == 0:
+        if validation:
+            get_logger().warning(f"{desc}: every validation row is over --max_length; training goes on without "
+                                 "evaluation (raise --max_length or use --truncation_strategy right)")
+            return None
+        raise SartorError(f"{desc}: no rows left to train on after encoding (all {before} over --max_length?)")
     return encoded
 
 

@@ -89,7 +89,7 @@ def rlhf_main(args: RLHFArguments | None = None, **kwargs: Any) -> dict:
         train_rows, val_rows = load_data(args)
         opts = dict(num_proc=args.dataset_num_proc, load_from_cache_file=args.load_from_cache_file)
         train = encode_preference_dataset(train_rows, encoder, desc="encode train", **opts)
-        val = encode_preference_dataset(val_rows, encoder, desc="encode val", **opts)
+        val = encode_preference_dataset(val_rows, encoder, desc="encode val", validation=True, **opts)
         if hasattr(train, "num_rows"):
             log.info(f"{args.rlhf_type} rows: train {len(train)}, validation {len(val) if val is not None else 0}")
         return train, val

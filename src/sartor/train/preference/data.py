@@ -14,8 +14,8 @@ from typing import Any, Optional
 
 import torch
 
+from ...dataset.encode import drop_over_length
 from ...utils.errors import SartorError
-from ...utils.logging import get_logger
 
 IGNORE = -100
 PAIR_METHODS = ("dpo", "orpo", "simpo", "cpo", "rm")
@@ -123,26 +123,16 @@ class PreferenceEncoder:
 
 
 def encode_preference_dataset(dataset: Any, encoder: PreferenceEncoder, num_proc: int = 1,
-                              load_from_cache_file: bool = True, desc: str = "encode") -> Any:
-    """Map every row through the encoder; rows over --max_length (delete strategy) are dropped and counted."""
+                              load_from_cache_file: bool = True, desc: str = "encode", validation: bool = False) -> Any:
+    """Map every row through the encoder; rows over --max_length (delete strategy) are dropped and counted, by the
+    same rule as SFT (validation data left empty turns evaluation off)."""
     if dataset is None:
         return None
     kwargs: dict = {"batched": True, "batch_size": 64, "remove_columns": list(dataset.column_names or [])}
-    sized = hasattr(dataset, "num_rows")
-    if sized:
+    if hasattr(dataset, "num_rows"):
         kwargs.update(num_proc=num_proc if num_proc > 1 and len(dataset) >= 2 * num_proc else None,
                       load_from_cache_file=load_from_cache_file, desc=desc)
-    encoded = dataset.map(encoder, **kwargs)
-    if not sized:
-        return encoded.filter(lambda n: n > 0, input_columns=["length"])
-    before = len(encoded)
-    encoded = encoded.filter(lambda n: n > 0, input_columns=["length"], desc=f"{desc}: drop over-length")
-    if before > len(encoded):
-        get_logger().warning(f"{desc}: dropped {before - len(encoded)} of {before} rows longer than --max_length "
-                             "(--truncation_strategy delete); use left or right to keep them, truncated")
-    if len(encoded) == 0:
-        raise SartorError(f"{desc}: no rows left to train on after encoding (all {before} over --max_length?)")
-    return encoded
+    return drop_over_length(dataset.map(encoder, **kwargs), desc, validation)
 
 
 def _pad(seqs: list[list[int]], value: int) -> torch.Tensor:
