@@ -11,11 +11,12 @@ def deploy_main(args: Any = None, **kwargs: Any) -> None:
     _main(args, **kwargs)
 
 
-def build_app(engine: Any, served: Any, defaults: Any = None, api_key: Any = None, log_interval: float = 0.0) -> Any:
+def build_app(engine: Any, served: Any, defaults: Any = None, api_key: Any = None, log_interval: float = 0.0,
+              max_body_bytes: int = 16 * 1024 * 1024) -> Any:
     """The FastAPI app serving `engine` under the model name `served` (see app.build_app)."""
     from .app import build_app as _build
 
-    return _build(engine, served, defaults, api_key=api_key, log_interval=log_interval)
+    return _build(engine, served, defaults, api_key=api_key, log_interval=log_interval, max_body_bytes=max_body_bytes)
 
 
 __all__ = ["build_app", "deploy_main"]

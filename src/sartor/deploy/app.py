@@ -1,7 +1,9 @@
 """The FastAPI app of the OpenAI-compatible server, built around an engine (`build_app`).
 
-Routes: GET /health, GET /v1/models, GET /v1/models/{id}, POST /v1/chat/completions,
-POST /v1/completions. Every error is OpenAI-shaped; what a client sends never causes a 5xx."""
+Routes: GET and HEAD /health, GET /v1/models, GET /v1/models/{id}, POST /v1/chat/completions,
+POST /v1/completions, GET /openapi.json. Every error is OpenAI-shaped; what a client sends never causes
+a 5xx. POST bodies must be JSON and at most `max_body_bytes` long (guard.py); a non-streamed answer whose
+client went away is cancelled (disconnect.py)."""
 import asyncio
 import hmac
 import json
@@ -12,10 +14,14 @@ from typing import Any, Optional, Union
 from ..infer.engine import PtEngine
 from ..utils.lazy import require
 from ..utils.logging import get_logger
+from ..version import __version__
+from .disconnect import ClientGone, until_disconnect
 from .errors import APIError, error_body, validation_error
+from .guard import RequestGuard
 from .serving import SamplingDefaults, ServedModels
 
 OPEN_PATHS = ("/health",)
+DEFAULT_MAX_BODY = 16 * 1024 * 1024
 
 
 class _BearerAuth:
@@ -59,19 +65,22 @@ async def _log_throughput(engine: PtEngine, interval: float) -> None:
 
 
 def build_app(engine: PtEngine, served: Union[ServedModels, str], defaults: Optional[SamplingDefaults] = None,
-              api_key: Optional[str] = None, log_interval: float = 0.0) -> Any:
+              api_key: Optional[str] = None, log_interval: float = 0.0, max_body_bytes: int = DEFAULT_MAX_BODY) -> Any:
     """The FastAPI app serving `engine`. `served` is the model name clients use (or a ServedModels with
     the adapters' names); the engine's adapters are served under their names."""
     require("fastapi", "deploy")
-    from fastapi import FastAPI, Request
+    from fastapi import Request
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import JSONResponse, StreamingResponse
+    from fastapi.responses import JSONResponse, Response, StreamingResponse
     from pydantic import ValidationError
     from starlette.exceptions import HTTPException
+    from starlette.requests import ClientDisconnect
 
     from .chat import chat_completion
     from .completions import completion
+    from .openapi import DocumentedApp
     from .protocol import ChatCompletionRequest, CompletionRequest
+    from .responses import STREAM, ChatCompletion, Completion, Health, ModelCard, ModelList, error_responses
 
     if isinstance(served, str):
         served = ServedModels(served, adapters=dict(engine.adapters.paths))
@@ -86,11 +95,14 @@ def build_app(engine: PtEngine, served: Union[ServedModels, str], defaults: Opti
             if task is not None:
                 task.cancel()
 
-    app = FastAPI(title="sartor", description="OpenAI-compatible server", lifespan=lifespan,
-                  docs_url=None, redoc_url=None, openapi_url=None)
+    bodies = {"/v1/chat/completions": ChatCompletionRequest, "/v1/completions": CompletionRequest}
+    app = DocumentedApp(title="sartor", description="OpenAI-compatible server", version=__version__,
+                        lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url="/openapi.json",
+                        request_bodies=bodies, open_paths=OPEN_PATHS, bearer=bool(api_key))
     app.state.engine, app.state.served = engine, served
+    app.add_middleware(RequestGuard, max_body=max_body_bytes)
     if api_key:
-        app.add_middleware(_BearerAuth, api_key=api_key)
+        app.add_middleware(_BearerAuth, api_key=api_key)  # added last, so it runs first: 401 before 415/413
 
     @app.exception_handler(APIError)
     async def _api_error(request: Request, exc: APIError) -> Any:
@@ -106,9 +118,13 @@ def build_app(engine: PtEngine, served: Union[ServedModels, str], defaults: Opti
         message = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
         if exc.status_code == 404:
             message = f"Unknown route {request.method} {request.url.path}"
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
+        code = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}.get(exc.status_code)
         return JSONResponse(error_body(message, "invalid_request_error", None, code), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(ClientGone)
+    async def _gone(request: Request, exc: ClientGone) -> Any:
+        return Response(status_code=499)  # nginx's "client closed request"; nobody is there to read it
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> Any:
@@ -117,7 +133,10 @@ def build_app(engine: PtEngine, served: Union[ServedModels, str], defaults: Opti
         return JSONResponse(body, status_code=500)
 
     async def parse(request: Request, model: Any) -> Any:
-        raw = await request.body()
+        try:
+            raw = await request.body()
+        except ClientDisconnect:
+            raise ClientGone() from None
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError, RecursionError) as e:
@@ -137,15 +156,19 @@ def build_app(engine: PtEngine, served: Union[ServedModels, str], defaults: Opti
         return StreamingResponse(result, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
-    @app.get("/health")
+    @app.get("/health", response_model=Health)
     async def health() -> dict:
         return {"status": "ok"}
 
-    @app.get("/v1/models")
+    @app.head("/health", response_model=Health)  # load balancers and uptime checks probe with HEAD
+    async def health_head() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/v1/models", response_model=ModelList)
     async def models() -> dict:
         return {"object": "list", "data": served.cards()}
 
-    @app.get("/v1/models/{model_id:path}")
+    @app.get("/v1/models/{model_id:path}", response_model=ModelCard, responses=error_responses(404))
     async def model_card(model_id: str) -> dict:
         for card in served.cards():
             if card["id"] == model_id:
@@ -153,12 +176,18 @@ def build_app(engine: PtEngine, served: Union[ServedModels, str], defaults: Opti
         served.adapter_for(model_id)  # raises the 404
         return {}
 
-    @app.post("/v1/chat/completions")
-    async def chat(request: Request) -> Any:
-        return respond(await chat_completion(engine, served, defaults, await parse(request, ChatCompletionRequest)))
+    def answers(model: Any) -> dict:
+        ok = {"model": model, "content": STREAM, "description": "The answer (with `stream: true`, server-sent events)."}
+        return {200: ok, **error_responses(400, 404, 413, 415)}
 
-    @app.post("/v1/completions")
+    @app.post("/v1/chat/completions", response_model=None, responses=answers(ChatCompletion))
+    async def chat(request: Request) -> Any:
+        req = await parse(request, ChatCompletionRequest)
+        return respond(await until_disconnect(request.receive, chat_completion(engine, served, defaults, req)))
+
+    @app.post("/v1/completions", response_model=None, responses=answers(Completion))
     async def completions(request: Request) -> Any:
-        return respond(await completion(engine, served, defaults, await parse(request, CompletionRequest)))
+        req = await parse(request, CompletionRequest)
+        return respond(await until_disconnect(request.receive, completion(engine, served, defaults, req)))
 
     return app

@@ -1,4 +1,5 @@
 """POST /v1/chat/completions: messages and tools through the template, n choices, streaming, logprobs, tool calls."""
+import asyncio
 import json
 import time
 from typing import Any, AsyncIterator, Union
@@ -49,7 +50,7 @@ async def chat_completion(engine: PtEngine, served: ServedModels, defaults: Samp
     adapter = served.adapter_for(req.model)
     use_tools = bool(req.tools) and req.tool_choice != "none"
     tools = [t.model_dump(exclude_none=True) for t in req.tools] if use_tools else None
-    prompt = _encode(engine, req, tools)
+    prompt = await asyncio.to_thread(_encode, engine, req, tools)  # a huge prompt must not stall the event loop
     max_new = max_new_tokens(engine, len(prompt), req.max_new_tokens, defaults.max_new_tokens,
                              "max_completion_tokens" if req.max_completion_tokens is not None else "max_tokens")
     cfgs = request_configs(req, defaults, max_new, req.logprobs, req.top_logprobs or 0, req.n)

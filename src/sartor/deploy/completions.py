@@ -1,4 +1,5 @@
 """POST /v1/completions: raw prompts (text or token ids, one or many), no chat template."""
+import asyncio
 import time
 from typing import Any, AsyncIterator, Union
 
@@ -53,7 +54,7 @@ def completion_logprobs(engine: PtEngine, choices: list[TokenChoice], offset: in
 async def completion(engine: PtEngine, served: ServedModels, defaults: SamplingDefaults,
                      req: CompletionRequest) -> Union[dict, AsyncIterator[str]]:
     adapter = served.adapter_for(req.model)
-    prompts = _prompts(engine, req)
+    prompts = await asyncio.to_thread(_prompts, engine, req)  # a huge prompt must not stall the event loop
     jobs, texts = [], []
     for ids, text in prompts:
         max_new = max_new_tokens(engine, len(ids), req.max_new_tokens, defaults.max_new_tokens,

@@ -1,5 +1,6 @@
 """`deploy_main`: load the model (and LoRA adapters), build the app, serve it with uvicorn."""
 import dataclasses
+import ipaddress
 import os
 import socket
 import threading
@@ -81,6 +82,25 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` is reachable only from this machine (127.0.0.0/8, ::1, localhost)."""
+    if host.strip().lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to any interface
+
+
+def exposure_warning(host: str, api_key: Optional[str]) -> Optional[str]:
+    """The warning for a server that other machines can reach with no API key (None when there is none)."""
+    if api_key or is_loopback(host):
+        return None
+    return (f"--host {host} lets other machines reach this server, and there is no --api_key: anyone who can "
+            "connect can run generations. Pass --api_key <key> (clients send it as a Bearer token), or bind "
+            "--host 127.0.0.1.")
+
+
 def deploy_main(args: Optional[DeployArguments] = None, **kwargs: Any) -> None:
     """Serve the model with an OpenAI-compatible API until interrupted."""
     require("fastapi", "deploy")
@@ -89,10 +109,13 @@ def deploy_main(args: Optional[DeployArguments] = None, **kwargs: Any) -> None:
 
     args = args or DeployArguments(**kwargs)
     sock = bind_socket(args.host, args.port)  # fail before the model loads
+    if warning := exposure_warning(args.host, args.api_key):
+        get_logger().warning(warning)
     engine = None
     try:
         engine, served, defaults = prepare_deploy(args)
-        app = build_app(engine, served, defaults, api_key=args.api_key, log_interval=args.log_interval)
+        app = build_app(engine, served, defaults, api_key=args.api_key, log_interval=args.log_interval,
+                        max_body_bytes=args.max_request_body_bytes)
         port = sock.getsockname()[1]
         names = ", ".join([served.name, *served.adapters])
         get_logger().info(f"serving {names} at http://{args.host}:{port}/v1"
