@@ -8,11 +8,14 @@ from typing import Any, Literal, Union, get_args, get_origin
 from ..utils.errors import SartorError
 
 
-def arg(default: Any = None, help: str = "", *, choices: tuple | None = None, **kw: Any) -> Any:
-    """A dataclass field whose help text lives in metadata (shown by `--help`)."""
-    meta = {"help": help}
+def arg(default: Any = None, help: str = "", *, choices: tuple | None = None, secret: bool = False, **kw: Any) -> Any:
+    """A dataclass field whose help text lives in metadata (shown by `--help`). A `secret` one (a token, a key, a
+    password) is never written to disk or logs, only the fact that it was given (arguments.secrets)."""
+    meta: dict[str, Any] = {"help": help}
     if choices:
         meta["choices"] = choices
+    if secret:
+        meta["secret"] = True
     if isinstance(default, (list, dict)):
         value = default
         return dataclasses.field(default_factory=lambda: type(value)(value), metadata=meta, **kw)

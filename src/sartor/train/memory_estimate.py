@@ -304,7 +304,9 @@ def plan(args: Any) -> dict[str, Any]:
               "per_device_train_batch_size": args.per_device_train_batch_size, "gradient_accumulation_steps": accum,
               "global_batch_size": args.per_device_train_batch_size * accum * world.world_size,
               "max_length": args.max_length, "torch_dtype": args.torch_dtype}
-    arguments = {k: v for k, v in vars(args).items() if not k.startswith("_")}
+    from ..arguments.secrets import redacted_args
+
+    arguments = redacted_args(args, {k: v for k, v in vars(args).items() if not k.startswith("_")})
     return {"arguments": arguments, "world": layout, "memory": memory}
 
 

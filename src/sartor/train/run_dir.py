@@ -35,11 +35,14 @@ def next_run_dir(output_dir: str, add_version: bool = True, now: Optional[dateti
 
 
 def args_to_json(args: Any, **extra: Any) -> dict:
-    """Every resolved argument plus the sartor version, as JSON-safe values."""
+    """Every resolved argument plus the sartor version, as JSON-safe values; a secret (hub token) reads only that it
+    was given."""
+    from ..arguments.secrets import redacted_args
+
     data = {f.name: getattr(args, f.name) for f in dataclasses.fields(args)} if dataclasses.is_dataclass(args) else dict(args)
     data.update(extra)
     data["sartor_version"] = __version__
-    return json.loads(json.dumps(data, default=str))
+    return json.loads(json.dumps(redacted_args(args, data), default=str))
 
 
 def write_args(run_dir: str, args: Any, **extra: Any) -> str:

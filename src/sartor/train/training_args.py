@@ -79,6 +79,12 @@ def build_training_args(args: Any, run_dir: str, has_eval: bool, torch_dtype: st
     from ..arguments.passthrough import PRECISION_FLAGS, coerce_training_args
 
     passed = coerce_training_args(args.training_args or {})  # the Python API's dict is typed like flags
+    from ..arguments.secrets import SECRET_KEYS
+
+    for key in SECRET_KEYS & set(passed):  # the Trainer pickles its arguments into every checkpoint
+        passed.pop(key)
+        get_logger().warning(f"training_args {key} is not passed on (it would be saved in every checkpoint): "
+                             "Sartor downloads and pushes with --hub_token")
     for key in PRECISION_FLAGS:
         if key in passed and passed.pop(key) != kwargs[key]:
             raise SartorError(f"training_args {key} disagrees with --torch_dtype {torch_dtype}: use --torch_dtype")
