@@ -76,3 +76,5 @@ class WebUIArguments(ArgumentsBase, AppConcernArguments):
     """Training web UI."""
 
     output_dir: str = arg("output", "Folder where the UI's runs live.")
+    allow_code_flags: bool = arg(False, "Let the page pass flags that run code (--custom_register_path, "
+                                 "--trust_remote_code, ...); off, they are refused. Only where you alone reach the page.")

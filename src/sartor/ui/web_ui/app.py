@@ -14,8 +14,10 @@ from .jobs import JobStore
 CSS = "#train_log textarea, #export_log textarea, #eval_log textarea {font-family: monospace; font-size: 12px}"
 
 
-def build_web_ui(output_dir: str = "output", lang: str = "en", cwd: Optional[str] = None):
-    """The gradio Blocks page. Commands run in `cwd` (default: the current directory); runs go under output_dir."""
+def build_web_ui(output_dir: str = "output", lang: str = "en", cwd: Optional[str] = None,
+                 allow_code_flags: bool = False):
+    """The gradio Blocks page. Commands run in `cwd` (default: the current directory); runs go under output_dir.
+    allow_code_flags: let the page pass flags that run code (guard.py); off, they are refused."""
     if lang not in LANGS:
         raise SartorError(f"--lang must be one of {', '.join(LANGS)}, got {lang!r}")
     gr = require("gradio", "ui")
@@ -24,7 +26,7 @@ def build_web_ui(output_dir: str = "output", lang: str = "en", cwd: Optional[str
     from .export_tab import build_export_tab
     from .train_tab import build_train_tab
 
-    ctx = Ctx(store=JobStore(output_dir, cwd), t=translator(lang), lang=lang)
+    ctx = Ctx(store=JobStore(output_dir, cwd, allow_code_flags), t=translator(lang), lang=lang)
     t = ctx.t
     with gr.Blocks(title=t("title")) as demo:
         gr.Markdown(f"## {t('title')}\n{t('subtitle')} `{output_dir}`")
@@ -48,7 +50,10 @@ def build_web_ui(output_dir: str = "output", lang: str = "en", cwd: Optional[str
 def web_ui_main(args: WebUIArguments | None = None, **kwargs: Any) -> None:
     """Serve the training web UI until interrupted. Runs it launched keep going when it stops."""
     args = args or WebUIArguments(**kwargs)
-    demo = build_web_ui(args.output_dir, args.lang)
+    demo = build_web_ui(args.output_dir, args.lang, allow_code_flags=args.allow_code_flags)
+    if args.allow_code_flags:
+        get_logger().warning("--allow_code_flags true: the page may pass flags that run code (--custom_register_path, "
+                             "--trust_remote_code, ...): whoever reaches it can run any program as you")
     get_logger().info(f"training web UI on http://{args.server_name}:{args.server_port or 7860} "
                       f"(runs under {os.path.abspath(args.output_dir)})")
     options = dict(server_name=args.server_name, server_port=args.server_port, share=args.share, inbrowser=False,

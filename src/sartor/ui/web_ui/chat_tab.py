@@ -9,25 +9,28 @@ from typing import Any, Iterator, Optional
 from ...utils.errors import SartorError
 from ..chat_app import to_messages
 from .context import Ctx
+from .guard import CODE_FLAGS, Policy, check_checkpoint
 from .runs import find_checkpoints
 
 _ENGINES: dict[str, Any] = {}  # one loaded checkpoint at a time: abs path -> engine
 _LOCK = threading.Lock()
 
 
-def get_engine(path: str) -> Any:
-    """The inference engine of a checkpoint (loaded once; loading another frees the previous one)."""
-    from ...arguments import InferArguments
-    from ...infer.infer_main import prepare_engine
-
+def get_engine(path: str, policy: Policy) -> Any:
+    """The inference engine of a checkpoint (loaded once; loading another frees the previous one). Unless the policy
+    allows code flags, a checkpoint whose args.json turns code on is refused, and code stays off whatever it says."""
     key = os.path.realpath(path)
     with _LOCK:
         if key not in _ENGINES:
             if not os.path.isdir(key):
                 raise SartorError(f"no checkpoint at {path}")
+            check_checkpoint(path, policy)
+            from ...arguments import InferArguments
+            from ...infer.infer_main import prepare_engine
+
             _ENGINES.clear()
             args = InferArguments(ckpt_dir=key)
-            args._explicit = {"ckpt_dir"}
+            args._explicit = {"ckpt_dir"} if policy.allow_code_flags else {"ckpt_dir", *CODE_FLAGS}
             engine, _, _ = prepare_engine(args)
             _ENGINES[key] = engine
         return _ENGINES[key]
@@ -62,7 +65,7 @@ def build_chat_tab(ctx: Ctx, gr) -> dict:
         if not path:
             return t("not_loaded")
         try:
-            get_engine(store.abs_path(path))
+            get_engine(store.abs_path(path), store.policy)
         except SartorError as e:
             return f"⚠️ {e}"
         return f"{t('loaded')}: `{path}`"
@@ -77,7 +80,7 @@ def build_chat_tab(ctx: Ctx, gr) -> dict:
             yield message, history, t("not_loaded")
             return
         try:
-            engine = get_engine(store.abs_path(path))
+            engine = get_engine(store.abs_path(path), store.policy)
         except SartorError as e:
             yield message, history, f"⚠️ {e}"
             return

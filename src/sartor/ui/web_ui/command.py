@@ -5,9 +5,12 @@ hence the same args.json (apart from the run directory)."""
 import os
 import shlex
 import sys
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ...utils.errors import SartorError
+
+if TYPE_CHECKING:
+    from .guard import Policy
 
 TRAIN_COMMANDS = ("sft", "pt", "rlhf")
 RLHF_TYPES = ("dpo", "orpo", "simpo", "cpo", "kto", "rm")
@@ -116,15 +119,25 @@ def process_command(argv: list[str]) -> list[str]:
 def args_class(command: str) -> type:
     from ... import arguments
 
-    return {"sft": arguments.SftArguments, "pt": arguments.PtArguments, "rlhf": arguments.RLHFArguments,
-            "export": arguments.ExportArguments, "infer": arguments.InferArguments}[command]
+    classes = {"sft": arguments.SftArguments, "pt": arguments.PtArguments, "rlhf": arguments.RLHFArguments,
+               "export": arguments.ExportArguments, "infer": arguments.InferArguments}
+    if command not in classes:
+        raise SartorError(f"the web UI runs {', '.join(classes)}, not {command!r}")
+    return classes[command]
 
 
-def check_argv(argv: list[str]) -> None:
-    """Parse argv as the command will (flags, choices, value types), so a bad form fails here, not in a log."""
+def check_argv(argv: list[str], policy: Optional["Policy"] = None) -> None:
+    """Parse argv as the command will (flags, choices, value types), so a bad form fails here, not in a log; with a
+    policy, also refuse what the browser may not do (guard.py): flags that run code, paths outside the UI's folders."""
     from ...arguments.parser import parse_args
+    from .guard import absolute_configs, check_before_parse, check_parsed
 
-    parse_args(args_class(argv[0]), argv[1:])
+    if policy is not None:
+        check_before_parse(argv, policy)
+        argv = absolute_configs(argv, policy)  # config files as the command, in the policy's directory, reads them
+    args, explicit = parse_args(args_class(argv[0]), argv[1:])
+    if policy is not None:
+        check_parsed(argv[0], args, explicit, policy)
 
 
 def default_output_dir(root: str, model: Optional[str]) -> str:

@@ -1,8 +1,6 @@
 """What every tab of the web UI shares: the job store, the language, the choices offered."""
 import os
-import shutil
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Optional
 
 from .jobs import JobStore
@@ -48,15 +46,19 @@ def dataset_choices() -> list[str]:
 
 
 def keep_upload(store: JobStore, tmp_path: Optional[str]) -> Optional[str]:
-    """Copy an uploaded file into <output dir>/uploads/ (gradio's temporary copy does not last) and return the
-    path a command is given, relative to the directory commands run in."""
-    if not tmp_path:
-        return None
-    folder = Path(store.abs_path(store.root), "uploads")
-    folder.mkdir(parents=True, exist_ok=True)
-    dest = folder / os.path.basename(tmp_path)
-    shutil.copyfile(tmp_path, dest)
-    return os.path.relpath(dest, store.cwd)
+    """Keep an uploaded data file in <output dir>/uploads/ (uploads.py: data types only, a cleaned name) and return
+    the path a command is given, relative to the directory commands run in. Refused: SartorError."""
+    from .uploads import keep_upload as keep
+
+    return keep(os.path.join(store.abs_path(store.root), "uploads"), store.cwd, tmp_path)
+
+
+def upload_button(ctx: "Ctx", gr, elem_id: str):
+    """An upload button for one data file; the file picker offers the data types (the server checks them again)."""
+    from .uploads import data_suffixes
+
+    return gr.UploadButton(ctx.t("upload"), file_count="single", type="filepath", file_types=list(data_suffixes()),
+                           elem_id=elem_id, scale=1)
 
 
 def picker_update(gr, choices: list, selected: Optional[str], unchanged: bool, chosen_on_page: bool):

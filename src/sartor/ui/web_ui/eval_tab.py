@@ -5,8 +5,9 @@ import os
 from datetime import datetime
 from typing import Optional
 
+from ...utils.errors import SartorError
 from .command import infer_argv
-from .context import Ctx, checkpoint_picker, command_preview, copy_button, keep_upload
+from .context import Ctx, checkpoint_picker, command_preview, copy_button, keep_upload, upload_button
 from .job_panel import build_job_panel, launch_job
 from .runs import find_checkpoints
 
@@ -46,7 +47,7 @@ def build_eval_tab(ctx: Ctx, gr) -> dict:
     ckpt, refresh = checkpoint_picker(ctx, gr, "eval")
     with gr.Row():
         val = gr.Textbox(label=t("val_dataset"), elem_id="eval_val_dataset", scale=3)
-        upload = gr.UploadButton(t("upload"), file_count="single", type="filepath", elem_id="eval_upload", scale=1)
+        upload = upload_button(ctx, gr, "eval_upload")
     with gr.Row():
         sample = gr.Number(0, label=t("val_sample"), precision=0, elem_id="eval_sample")
         temperature = gr.Number(0, label=t("temperature"), elem_id="eval_temperature")
@@ -65,14 +66,22 @@ def build_eval_tab(ctx: Ctx, gr) -> dict:
             return [[]]
         argv = job["argv"]
         path = argv[argv.index("--result_path") + 1] if "--result_path" in argv else None
-        return [read_results(store.abs_path(path)) if path else []]
+        readable = path and store.policy.inside(path, store.root)  # the UI reads inside its output directory only
+        return [read_results(store.abs_path(path)) if readable else []]
 
     panel = build_job_panel(ctx, gr, "infer", "eval", [table], results_of)
 
     for c in form:
         c.change(preview, form, cmd, show_progress="hidden")
     ckpt.change(lambda c: result_path_for(ctx.root, c), ckpt, result_path, show_progress="hidden")
-    upload.upload(lambda path: keep_upload(store, path), upload, val)
+
+    def on_upload(path: Optional[str]):
+        try:
+            return keep_upload(store, path) or gr.skip(), ""
+        except SartorError as e:
+            return gr.skip(), f"⚠️ {e}"
+
+    upload.upload(on_upload, upload, [val, message])
 
     def choices(current=None):
         found = find_checkpoints(store)

@@ -64,12 +64,9 @@ def build_job_panel(ctx: Ctx, gr, command: str, prefix: str, extra_outputs: list
 def launch_job(ctx: Ctx, argv_fn: Callable[[dict], list[str]], form: dict, refresh: Callable) -> list[Any]:
     """Validate and launch; (message, *panel outputs) selecting the new job."""
     from ...utils.errors import SartorError
-    from .command import check_argv
 
-    try:
-        argv = argv_fn(form)
-        check_argv(argv)
+    try:  # launch checks argv first: a bad or refused form launches nothing
+        job = ctx.store.launch(argv_fn(form))
     except SartorError as e:
         return [f"⚠️ {e}", *refresh(None, {}, pick=False)]
-    job = ctx.store.launch(argv)
     return [f"{ctx.t('launched')} `{job['id']}`", *refresh(job["id"], {})]

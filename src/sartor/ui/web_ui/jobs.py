@@ -15,7 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Optional
 
-from .command import process_command, shell_command
+from .command import check_argv, process_command, shell_command
+from .guard import Policy
 
 JOBS_DIR = os.path.join(".webui", "jobs")
 FINAL = ("finished", "failed", "stopped")
@@ -23,6 +24,7 @@ FINAL = ("finished", "failed", "stopped")
 _DONE_MARKERS = {"sft": "last_model_checkpoint:", "pt": "last_model_checkpoint:", "rlhf": "last_model_checkpoint:",
                  "infer": "result_path:", "export": "_model:"}
 _RUN_DIR_RE = re.compile(r"run directory: (.+?)\s*$", re.M)
+_JOB_ID_RE = re.compile(r"\w[\w.-]*", re.ASCII)  # a plain folder name: no separator, never `.` or `..`
 _STOP_GRACE_S = 10.0
 
 
@@ -64,17 +66,27 @@ def tail(path: Path, lines: int = 40, max_bytes: int = 64_000) -> str:
 
 
 class JobStore:
-    """Launch, stop and read back the jobs under one web UI output directory. Commands run in `cwd`."""
+    """Launch, stop and read back the jobs under one web UI output directory. Commands run in `cwd`; what a command
+    may be given from the browser is the policy's to say (guard.py)."""
 
-    def __init__(self, root: str, cwd: Optional[str] = None):
+    def __init__(self, root: str, cwd: Optional[str] = None, allow_code_flags: bool = False):
         self.root = root
         self.cwd = cwd or os.getcwd()
         self.dir = Path(self.cwd, root, JOBS_DIR)
+        self.policy = Policy(self.cwd, root, allow_code_flags)
         self._lock = threading.Lock()
 
     # --- records -------------------------------------------------------------------------------------------
+    def _folder(self, job_id: str) -> Optional[Path]:
+        """A job's folder; None for a name that is not a plain folder name (a page sends the id: it may not name
+        another path, e.g. `../../somewhere`)."""
+        return self.dir / job_id if isinstance(job_id, str) and _JOB_ID_RE.fullmatch(job_id) else None
+
     def _path(self, job_id: str) -> Path:
-        return self.dir / job_id / "job.json"
+        folder = self._folder(job_id)
+        if folder is None:
+            raise ValueError(f"not a job id: {job_id!r}")
+        return folder / "job.json"
 
     def _read(self, job_id: str) -> Optional[dict]:
         try:
@@ -98,7 +110,9 @@ class JobStore:
     # --- launch / stop -------------------------------------------------------------------------------------
     def launch(self, argv: list[str], output_dir: Optional[str] = None, cmd: Optional[list[str]] = None,
                **meta) -> dict:
-        """Start `python -m sartor <argv>` (or `cmd`) in its own process group; returns the job record."""
+        """Start `python -m sartor <argv>` (or `cmd`) in its own process group; returns the job record. argv is
+        checked first (parsed, and refused where the policy says so): a SartorError launches nothing."""
+        check_argv(argv, self.policy)
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         job_id = f"{stamp}-{argv[0]}"
         folder = self.dir / job_id
@@ -196,10 +210,12 @@ class JobStore:
         return jobs
 
     def log(self, job_id: str, lines: int = 40) -> str:
-        return tail(self.dir / job_id / "stderr.log", lines=lines)
+        folder = self._folder(job_id)
+        return tail(folder / "stderr.log", lines=lines) if folder else ""
 
     def stdout(self, job_id: str, lines: int = 40) -> str:
-        return tail(self.dir / job_id / "stdout.log", lines=lines)
+        folder = self._folder(job_id)
+        return tail(folder / "stdout.log", lines=lines) if folder else ""
 
     def abs_path(self, path: str) -> str:
         """A path a job's command was given (relative to the command's directory) as an absolute path."""

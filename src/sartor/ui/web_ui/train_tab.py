@@ -3,9 +3,9 @@
 from typing import Any, Optional
 
 from ...utils.errors import SartorError
-from .command import RLHF_TYPES, TRAIN_COMMANDS, TRAIN_TYPES, check_argv, default_output_dir, shell_command, train_argv
+from .command import RLHF_TYPES, TRAIN_COMMANDS, TRAIN_TYPES, default_output_dir, shell_command, train_argv
 from .context import (POLL_S, Ctx, copy_button, dataset_choices, keep_upload, model_choices, picker_update,
-                      scroll_js)
+                      scroll_js, upload_button)
 from .runs import curve_frame, list_runs, progress, run_label, runs_table
 
 FORM_KEYS = ("model", "kind", "rlhf_type", "train_type", "datasets", "learning_rate", "num_train_epochs", "max_steps",
@@ -52,7 +52,7 @@ def build_train_tab(ctx: Ctx, gr) -> dict:
     with gr.Row():
         datasets = gr.Dropdown(dataset_choices(), value=[], multiselect=True, allow_custom_value=True,
                                label=t("datasets"), elem_id="train_datasets", scale=4)
-        upload = gr.UploadButton(t("upload"), file_count="single", type="filepath", elem_id="train_upload", scale=1)
+        upload = upload_button(ctx, gr, "train_upload")
     with gr.Row():
         lr = gr.Number(1e-4, label=t("learning_rate"), elem_id="train_lr")
         epochs = gr.Number(3, label=t("num_train_epochs"), elem_id="train_epochs")
@@ -96,7 +96,15 @@ def build_train_tab(ctx: Ctx, gr) -> dict:
     train_type.change(lambda tt: (gr.update(visible=tt == "lora"),) * 2, train_type, [lora_rank, lora_alpha],
                       show_progress="hidden")
     model.input(lambda m: default_output_dir(ctx.root, m), model, output_dir, show_progress="hidden")
-    upload.upload(lambda path, current: list(current or []) + [keep_upload(store, path)], [upload, datasets], datasets)
+
+    def on_upload(path: Optional[str], current: Optional[list]):
+        try:
+            kept = keep_upload(store, path)
+        except SartorError as e:
+            return gr.skip(), f"⚠️ {e}"
+        return list(current or []) + ([kept] if kept else []), ""
+
+    upload.upload(on_upload, [upload, datasets], [datasets, message])
 
     def refresh_all(selected: Optional[str], seen_before: dict, pick: bool = False, tick: bool = False):
         runs = list_runs(store)
@@ -123,12 +131,10 @@ def build_train_tab(ctx: Ctx, gr) -> dict:
     def on_launch(*values):
         *form_values, seen_before = values
         form_dict = dict(zip(FORM_KEYS, form_values))
-        try:
-            argv = train_argv(form_dict)
-            check_argv(argv)
+        try:  # launch checks argv first: a bad or refused form launches nothing
+            job = store.launch(train_argv(form_dict), output_dir=form_dict.get("output_dir"), form=form_dict)
         except SartorError as e:
             return (f"⚠️ {e}",) + (gr.skip(),) * len(outputs)
-        job = store.launch(argv, output_dir=form_dict.get("output_dir"), form=form_dict)
         return (f"{t('launched')} `{job['id']}`",) + refresh_all(job["id"], {})
 
     launch.click(on_launch, form + [seen], [message] + outputs)
