@@ -11,7 +11,8 @@ import pytest
 from sartor.dataset import decode_row, load_dataset
 from sartor.utils.errors import SartorError
 
-ROWS = [{"instruction": "héllo 你好", "input": "", "output": "ok"}, {"instruction": "q2", "input": "x", "output": "a2"}]
+ROWS = [{"instruction": "héllo 你好", "input": "", "output": "ok"},
+        {"instruction": "q2", "input": "x", "output": "a2"}]
 STRICT = pytest.mark.parametrize("strict", [True, False], ids=["strict", "lenient"])
 
 
