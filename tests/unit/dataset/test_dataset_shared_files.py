@@ -104,6 +104,18 @@ def test_every_shared_file_loads(shared_datasets):
     assert len(train) > 2000
 
 
+def test_every_shared_file_loads_strictly_row_for_row(shared_datasets):
+    """No real row is a bad row: --strict true loads every data file whole, one canonical row per record."""
+    files = [p for p in sorted(shared_datasets.rglob("*")) if p.suffix in (".json", ".jsonl", ".csv", ".txt")]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        records = json.loads(text) if path.suffix == ".json" else [line for line in text.splitlines() if line.strip()]
+        train, _ = load_dataset([str(path)], strict=True)
+        assert len(train) == len(records), path.name
+        for row in train:
+            _check_shape(decode_row(row))
+
+
 @pytest.mark.parametrize("sep", [",", " ", ", "])
 def test_one_string_with_several_files(shared_datasets, sep):
     item = sep.join(str(shared_datasets / f) for f in ("identity.json", "mllm_demo.json"))
