@@ -31,6 +31,6 @@ class AppConcernArguments:
     server_port: Optional[int] = arg(None, "Port of the web UI (default: gradio's 7860 or the next free one).")
     share: bool = arg(False, "Create a public gradio share link (add --auth).")
     auth: Optional[str] = arg(None, "Ask for a login: user:password (the password is what follows the first colon). "
-                              "It shows in the process list: prefer --auth_file.", repr=False)
+                              "It shows in the process list: prefer --auth_file.", secret=True, repr=False)
     auth_file: Optional[str] = arg(None, "Ask for a login: a file of user:password lines, one per user (# comments).")
     lang: str = arg("en", "Interface language: en or zh.")

@@ -49,15 +49,18 @@ def build_web_ui(output_dir: str = "output", lang: str = "en", cwd: Optional[str
 
 def web_ui_main(args: WebUIArguments | None = None, **kwargs: Any) -> None:
     """Serve the training web UI until interrupted. Runs it launched keep going when it stops."""
+    from ..launch import auth_pairs, serve
+
     args = args or WebUIArguments(**kwargs)
+    auth_pairs(args.auth, args.auth_file)  # a bad --auth / --auth_file fails before anything loads
     demo = build_web_ui(args.output_dir, args.lang, allow_code_flags=args.allow_code_flags)
+    log = get_logger()
+    log.info(f"training web UI: runs under {os.path.abspath(args.output_dir)}")
     if args.allow_code_flags:
-        get_logger().warning("--allow_code_flags true: the page may pass flags that run code (--custom_register_path, "
-                             "--trust_remote_code, ...): whoever reaches it can run any program as you")
-    get_logger().info(f"training web UI on http://{args.server_name}:{args.server_port or 7860} "
-                      f"(runs under {os.path.abspath(args.output_dir)})")
-    options = dict(server_name=args.server_name, server_port=args.server_port, share=args.share, inbrowser=False,
-                   show_error=True)
-    if "css" in inspect.signature(demo.launch).parameters:  # gradio 6 takes css at launch, gradio 5 in Blocks
-        options["css"] = CSS
-    demo.queue(default_concurrency_limit=4).launch(**options)
+        log.warning("--allow_code_flags true: the page may pass flags that run code (--custom_register_path, "
+                    "--trust_remote_code, ...): whoever reaches it can run any program as you")
+    risk = "run any program as you" if args.allow_code_flags else \
+        "launch training and inference commands as you, and train on any data file this account can read"
+    # gradio 6 takes css at launch, gradio 5 in Blocks
+    options = {"css": CSS} if "css" in inspect.signature(demo.launch).parameters else {}
+    serve(demo.queue(default_concurrency_limit=4), args, "training web UI", risk, **options)
