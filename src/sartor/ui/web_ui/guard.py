@@ -130,9 +130,11 @@ def check_before_parse(argv: list[str], policy: Policy) -> None:
         if flag and not policy.allow_code_flags and _enables(flag, values):
             raise _refuse(written, CODE_FLAGS[flag])
     for path in config_files(argv):
-        if not policy.inside(path, ".") or not os.path.isfile(policy.real(path)):
+        if not policy.inside(path, "."):
             raise SartorError(f"refused: config file {path}: the web UI reads config files only from inside the "
                               "folder it runs commands in")
+        if not os.path.isfile(policy.real(path)):
+            raise SartorError(f"config file not found: {path}")
         for key, raw in load_config(policy.real(path)).items():
             flag = _code_flag(str(key), aliases)
             if flag and not policy.allow_code_flags and _enables(flag, raw if isinstance(raw, list) else [raw]):
