@@ -80,7 +80,8 @@ def build_app(engine: PtEngine, served: Union[ServedModels, str], defaults: Opti
     from .completions import completion
     from .openapi import DocumentedApp
     from .protocol import ChatCompletionRequest, CompletionRequest
-    from .responses import STREAM, ChatCompletion, Completion, Health, ModelCard, ModelList, error_responses
+    from .responses import (STREAM_MODELS, ChatCompletion, ChatCompletionChunk, Completion, CompletionChunk, Health,
+                            ModelCard, ModelList, error_responses, event_stream)
 
     if isinstance(served, str):
         served = ServedModels(served, adapters=dict(engine.adapters.paths))
@@ -98,9 +99,10 @@ def build_app(engine: PtEngine, served: Union[ServedModels, str], defaults: Opti
     bodies = {"/v1/chat/completions": ChatCompletionRequest, "/v1/completions": CompletionRequest}
     app = DocumentedApp(title="sartor", description="OpenAI-compatible server", version=__version__,
                         lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url="/openapi.json",
-                        request_bodies=bodies, open_paths=OPEN_PATHS, bearer=bool(api_key))
+                        request_bodies=bodies, extra_models=STREAM_MODELS, open_paths=OPEN_PATHS,
+                        bearer=bool(api_key))
     app.state.engine, app.state.served = engine, served
-    app.add_middleware(RequestGuard, max_body=max_body_bytes)
+    app.add_middleware(RequestGuard, max_body=max_body_bytes, paths=bodies)
     if api_key:
         app.add_middleware(_BearerAuth, api_key=api_key)  # added last, so it runs first: 401 before 415/413
 
@@ -176,16 +178,18 @@ def build_app(engine: PtEngine, served: Union[ServedModels, str], defaults: Opti
         served.adapter_for(model_id)  # raises the 404
         return {}
 
-    def answers(model: Any) -> dict:
-        ok = {"model": model, "content": STREAM, "description": "The answer (with `stream: true`, server-sent events)."}
+    def answers(model: Any, chunk: Any) -> dict:
+        ok = {"model": model, "content": event_stream(chunk),
+              "description": f"The answer; with `stream: true`, server-sent events of {chunk.__name__}s ending with "
+                             "`data: [DONE]`."}
         return {200: ok, **error_responses(400, 404, 413, 415)}
 
-    @app.post("/v1/chat/completions", response_model=None, responses=answers(ChatCompletion))
+    @app.post("/v1/chat/completions", response_model=None, responses=answers(ChatCompletion, ChatCompletionChunk))
     async def chat(request: Request) -> Any:
         req = await parse(request, ChatCompletionRequest)
         return respond(await until_disconnect(request.receive, chat_completion(engine, served, defaults, req)))
 
-    @app.post("/v1/completions", response_model=None, responses=answers(Completion))
+    @app.post("/v1/completions", response_model=None, responses=answers(Completion, CompletionChunk))
     async def completions(request: Request) -> Any:
         req = await parse(request, CompletionRequest)
         return respond(await until_disconnect(request.receive, completion(engine, served, defaults, req)))

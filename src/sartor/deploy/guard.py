@@ -4,7 +4,7 @@ Only `Content-Type: application/json` bodies are read (415 otherwise), so a web 
 browser start a generation with a "simple" cross-origin request (text/plain or a form). A body past the
 limit is a 413: at once when its Content-Length says so, else as soon as the bytes read pass the limit
 (a chunked body is never held whole in memory)."""
-from typing import Any
+from typing import Any, Iterable
 
 from .errors import APIError, error_body
 
@@ -28,14 +28,15 @@ def not_json(content_type: str) -> APIError:
 
 
 class RequestGuard:
-    """Checks every POST: JSON content type, and at most `max_body` bytes of body."""
+    """Checks every POST to `paths` (the routes that read a body): JSON content type, at most `max_body` bytes."""
 
-    def __init__(self, app: Any, max_body: int) -> None:
+    def __init__(self, app: Any, max_body: int, paths: Iterable[str]) -> None:
         self.app = app
         self.max_body = max_body
+        self.paths = frozenset(paths)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope.get("method") != "POST":
+        if scope["type"] != "http" or scope.get("method") != "POST" or scope.get("path") not in self.paths:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}

@@ -14,16 +14,18 @@ REF = "#/components/schemas/{model}"
 class DocumentedApp(FastAPI):
     """A FastAPI app whose schema has the JSON request body of each path in `request_bodies`."""
 
-    def __init__(self, *args: Any, request_bodies: dict[str, type], open_paths: tuple = (), bearer: bool = False,
-                 **kwargs: Any) -> None:
+    def __init__(self, *args: Any, request_bodies: dict[str, type], extra_models: tuple = (), open_paths: tuple = (),
+                 bearer: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.request_bodies = request_bodies
+        self.extra_models = extra_models  # referenced by hand-written parts (the event streams' chunks)
         self.open_paths = open_paths
         self.bearer = bearer
 
     def openapi(self) -> dict[str, Any]:
         if self.openapi_schema is None:
             schema = super().openapi()
+            add_models(schema, self.extra_models, "serialization")
             add_request_bodies(schema, self.request_bodies)
             drop_422(schema)
             if self.bearer:
@@ -31,12 +33,20 @@ class DocumentedApp(FastAPI):
         return self.openapi_schema
 
 
-def add_request_bodies(schema: dict, bodies: dict[str, type]) -> None:
-    models = list(dict.fromkeys(bodies.values()))
-    refs, defs = models_json_schema([(m, "validation") for m in models], ref_template=REF)
+def add_models(schema: dict, models: Any, mode: str) -> dict:
+    """Puts the models (and the models they use) in the schema's components; {(model, mode): {"$ref": ...}}."""
+    models = list(dict.fromkeys(models))
+    if not models:
+        return {}
+    refs, defs = models_json_schema([(m, mode) for m in models], ref_template=REF)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for name, definition in defs.get("$defs", {}).items():
         components.setdefault(name, definition)
+    return refs
+
+
+def add_request_bodies(schema: dict, bodies: dict[str, type]) -> None:
+    refs = add_models(schema, bodies.values(), "validation")
     for path, model in bodies.items():
         schema["paths"][path]["post"]["requestBody"] = {
             "required": True, "content": {"application/json": {"schema": refs[(model, "validation")]}}}

@@ -1,9 +1,12 @@
 """The response bodies of the server, as pydantic models: they describe the API in /openapi.json.
 
-The routes build plain dicts (chat.py, completions.py, serving.py); tests hold those dicts to these models."""
+The routes build plain dicts (chat.py, completions.py, serving.py); schemathesis holds the live answers to
+these models (tests/integration/test_deploy_openapi.py)."""
 from typing import Any, Literal, Optional
 
 from pydantic import BaseModel
+
+FinishReason = Literal["stop", "length", "tool_calls", "abort", "error"]
 
 
 class ErrorDetail(BaseModel):
@@ -76,7 +79,7 @@ class ChatChoice(BaseModel):
     index: int
     message: AssistantMessage
     logprobs: Optional[ChatLogprobs] = None
-    finish_reason: Literal["stop", "length", "tool_calls", "abort", "error"]
+    finish_reason: FinishReason
 
 
 class ChatCompletion(BaseModel):
@@ -99,7 +102,7 @@ class CompletionChoice(BaseModel):
     index: int
     text: str
     logprobs: Optional[CompletionLogprobs] = None
-    finish_reason: Literal["stop", "length", "abort", "error"]
+    finish_reason: FinishReason
 
 
 class Completion(BaseModel):
@@ -111,6 +114,55 @@ class Completion(BaseModel):
     usage: Usage
 
 
+class ToolCallDelta(ToolCall):
+    index: int
+
+
+class ChatDelta(BaseModel):
+    role: Optional[Literal["assistant"]] = None
+    content: Optional[str] = None
+    tool_calls: Optional[list[ToolCallDelta]] = None
+
+
+class ChatChunkChoice(BaseModel):
+    index: int
+    delta: ChatDelta
+    logprobs: Optional[ChatLogprobs] = None
+    finish_reason: Optional[FinishReason] = None
+
+
+class ChatCompletionChunk(BaseModel):
+    """One event of a streamed chat answer (the last, with stream_options.include_usage, has only the usage)."""
+
+    id: str
+    object: Literal["chat.completion.chunk"]
+    created: int
+    model: str
+    choices: list[ChatChunkChoice]
+    usage: Optional[Usage] = None
+
+
+class CompletionChunkChoice(BaseModel):
+    index: int
+    text: str
+    logprobs: Optional[CompletionLogprobs] = None
+    finish_reason: Optional[FinishReason] = None
+
+
+class CompletionChunk(BaseModel):
+    """One event of a streamed completion (the last, with stream_options.include_usage, has only the usage)."""
+
+    id: str
+    object: Literal["text_completion"]
+    created: int
+    model: str
+    choices: list[CompletionChunkChoice]
+    usage: Optional[Usage] = None
+
+
+STREAM_MODELS = (ChatCompletionChunk, CompletionChunk)
+
+
 def error_responses(*statuses: int) -> dict[int, Any]:
     """FastAPI `responses=` entries: each status answers an ErrorResponse."""
     why = {400: "The request is invalid (the message says which field and why).",
@@ -120,5 +172,13 @@ def error_responses(*statuses: int) -> dict[int, Any]:
     return {s: {"model": ErrorResponse, "description": why.get(s, "Error.")} for s in statuses}
 
 
-STREAM = {"text/event-stream": {"schema": {"type": "string"},
-                                "example": 'data: {"choices": [...]}\n\ndata: [DONE]\n\n'}}
+def event_stream(chunk: type) -> dict[str, Any]:
+    """The text/event-stream content of a streamed answer: its schema is one event's (as schemathesis reads
+    Open API 3.1): `data` is a chunk or an error as JSON, the last one `[DONE]`."""
+    json_data = {"contentMediaType": "application/json",
+                 "contentSchema": {"anyOf": [{"$ref": f"#/components/schemas/{chunk.__name__}"},
+                                             {"$ref": "#/components/schemas/ErrorResponse"}]}}
+    event = {"type": "object", "required": ["data"],
+             "properties": {"data": {"anyOf": [{"type": "string", "const": "[DONE]"},
+                                               {"type": "string", **json_data}]}}}
+    return {"text/event-stream": {"schema": event}}
