@@ -122,7 +122,8 @@ def test_a_huge_prompt_does_not_stall_other_requests(url):
     thread.join()
     assert done["status"] == 400 and done["body"]["error"]["code"] == "context_length_exceeded", done["body"]
     longest_gap = max(b - a for a, b in zip(answers, answers[1:]))
-    print(f"/health: {len(answers) - 1} answers, the longest gap {longest_gap:.3f} s; the prompt {done['seconds']:.2f} s")
+    print(f"/health: {len(answers) - 1} answers, the longest gap {longest_gap:.3f} s; "
+          f"the prompt {done['seconds']:.2f} s")
     assert longest_gap < done["seconds"] / 2, (longest_gap, done["seconds"])
 
 
