@@ -81,7 +81,7 @@ def load_config(path: str) -> dict[str, Any]:
 
 
 def _apply(cls: type, types: dict, values: dict, name: str, raw: Any, explicit: set, extra: dict,
-           allow_training_args: bool, source: str) -> None:
+           allow_training_args: bool, source: str, appended: dict) -> None:
     """Set one flag (resolving aliases) into `values`."""
     if name in types:
         tp = types[name]
@@ -92,8 +92,10 @@ def _apply(cls: type, types: dict, values: dict, name: str, raw: Any, explicit: 
         if is_list_type(tp) and isinstance(raw, list) and len(raw) == 1 and isinstance(raw[0], str):
             raw = raw[0]
         value = coerce(name, tp, raw)
-        if is_list_type(tp) and name in explicit and source == "alias" and isinstance(values.get(name), list):
-            value = values[name] + value  # e.g. --dataset a --custom_train_dataset_path b
+        if is_list_type(tp) and source == "alias":  # e.g. --custom_train_dataset_path b, --self_cognition_sample N
+            appended.setdefault(name, []).extend(value)  # added to --dataset wherever it stands on the line
+            explicit.add(name)
+            return
         values[name] = value
         explicit.add(name)
         return
@@ -104,7 +106,7 @@ def _apply(cls: type, types: dict, values: dict, name: str, raw: Any, explicit: 
         for new, v in conv(raw1).items():
             if new not in types:
                 raise SartorError(f"--{name} stands for --{new}, which `{_command_of(cls)}` does not take")
-            _apply(cls, types, values, new, v, explicit, extra, allow_training_args, "alias")
+            _apply(cls, types, values, new, v, explicit, extra, allow_training_args, "alias", appended)
         return
     if allow_training_args and name in _training_args_fields():
         extra[name] = raw[0] if isinstance(raw, list) and len(raw) == 1 else raw
@@ -129,6 +131,7 @@ def parse_args(cls: type[T], argv: list[str] | None = None) -> tuple[T, set[str]
     values: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     explicit: set[str] = set()
+    appended: dict[str, list] = {}  # list values that older flags add to (old scripts name data several ways)
     config_paths = [p for p in positionals if p.endswith(_CONFIG_SUFFIXES)]
     stray = [p for p in positionals if not p.endswith(_CONFIG_SUFFIXES)]
     if stray:
@@ -138,11 +141,14 @@ def parse_args(cls: type[T], argv: list[str] | None = None) -> tuple[T, set[str]
             config_paths.extend(vals)
     for path in config_paths:
         for key, raw in load_config(path).items():
-            _apply(cls, types, values, str(key).replace("-", "_"), raw, explicit, extra, allow_training_args, "yaml")
+            _apply(cls, types, values, str(key).replace("-", "_"), raw, explicit, extra, allow_training_args, "yaml",
+                   appended)
     for name, vals in pairs:
         if name == "config":
             continue
-        _apply(cls, types, values, name, vals, explicit, extra, allow_training_args, "flag")
+        _apply(cls, types, values, name, vals, explicit, extra, allow_training_args, "flag", appended)
+    for name, items in appended.items():
+        values[name] = list(values.get(name) or []) + items
     if extra:
         from .passthrough import coerce_training_args, precision_from_flags
 

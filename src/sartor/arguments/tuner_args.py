@@ -25,8 +25,12 @@ class TunerArguments:
     freeze_parameters: list[str] = arg([], "Full training: parameter-name prefixes to freeze.")
     freeze_parameters_ratio: float = arg(0.0, "Full training: freeze this fraction of parameters from the bottom.")
     trainable_parameters: list[str] = arg([], "Parameter-name prefixes to keep trainable (wins over freezing).")
+    tuner_backend: Literal["peft", "swift", "unsloth"] = arg("peft", "Library that builds the tuner: peft (swift, ms-swift 1.x/2.x's own, is read as peft; unsloth is not available yet).")
 
     def _validate_tuner(self) -> None:
+        if self.tuner_backend == "unsloth":
+            raise SartorError("--tuner_backend unsloth is not available: Sartor builds tuners with PEFT "
+                              "(--tuner_backend peft, the default)")
         if self.lora_rank < 1:
             raise SartorError(f"--lora_rank must be at least 1, got {self.lora_rank}")
         if not 0.0 <= self.lora_dropout < 1.0:

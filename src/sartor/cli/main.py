@@ -18,6 +18,13 @@ COMMANDS = {
 }
 
 
+# older command names: (command, flags it implies, origin)
+COMMAND_ALIASES = {
+    "app-ui": ("app", [], "ms-swift 2.x"),
+    "merge-lora": ("export", ["--merge_lora", "true"], "ms-swift 2.x"),
+}
+
+
 def usage() -> str:
     lines = [f"sartor {__version__}: fine-tune large language models", "",
              "usage: sartor <command> [config.yaml] [--flag value ...]", "", "commands:"]
@@ -44,6 +51,12 @@ def main(argv: list[str] | None = None) -> None:
         print(__version__)
         return
     name, rest = argv[0], argv[1:]
+    if name in COMMAND_ALIASES:
+        from ..utils.logging import get_logger
+
+        new, implied, origin = COMMAND_ALIASES[name]
+        get_logger().warning(f"`sartor {name}` ({origin}) is deprecated: use `sartor {' '.join([new, *implied])}`")
+        name, rest = new, [*implied, *rest]
     if name not in COMMANDS:
         import difflib
 

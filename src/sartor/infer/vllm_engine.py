@@ -390,7 +390,9 @@ def build_vllm_engine(args: Any, ckpt: Optional[str]) -> VllmEngine:
     if adapter and (Path(adapter) / "tokenizer_config.json").is_file():
         tokenizer_dir = adapter  # the checkpoint's own tokenizer, as the pt backend uses
     else:
-        tokenizer_dir = args.tokenizer or info.model_dir
+        from ..model.loader import tokenizer_dir as resolve_tokenizer
+
+        tokenizer_dir = resolve_tokenizer(args.tokenizer, args.use_hf, args.hub_token) if args.tokenizer else info.model_dir
     tokenizer = load_tokenizer(info.model_dir, tokenizer_dir, args.trust_remote_code)
     name = choose_template(args.template, info.template, tokenizer)
     template = get_template(name, tokenizer, default_system=read_system(args.system),

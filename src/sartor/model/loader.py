@@ -83,7 +83,7 @@ def resolve_model_info(model: str, *, model_type: Optional[str] = None, torch_dt
 
         meta = get_model_meta(model_type)
         model = TINY_NAME_ALIAS if meta.builtin else meta.model_id(use_hf)
-        get_logger().warning(f"--model_type {model_type} without --model (ms-swift 2.x) is deprecated: use --model {model}")
+        get_logger().warning(f"--model_type {model_type} without --model (ms-swift 1.x/2.x) is deprecated: use --model {model}")
     if not model:
         raise SartorError("give --model (a hub id, a local directory, or 'tiny')")
     model_dir = model_dir or resolve_model_dir(model, use_hf=use_hf, revision=revision, token=token)
@@ -174,10 +174,30 @@ def _place_on_rank_group(kwargs: dict) -> None:
     get_logger().info(f"model parallel on GPUs {group} of this rank")
 
 
-def load_tokenizer(model_dir: str, tokenizer: Optional[str] = None, trust_remote_code: bool = False):
+def tokenizer_dir(tokenizer: str, use_hf: bool = True, token: Optional[str] = None) -> str:
+    """--tokenizer as a local directory: 'tiny', a directory, or a hub id (downloaded like --model)."""
+    from .tiny import TINY_NAME, ensure_tiny_model
+
+    if tokenizer == TINY_NAME:
+        return ensure_tiny_model()
+    expanded = os.path.expanduser(tokenizer)
+    if os.path.isdir(expanded):
+        return expanded
+    if os.path.exists(expanded) or tokenizer.startswith((".", "/", "~")):
+        raise SartorError(f"--tokenizer {tokenizer}: no such directory")
+    from .hub import resolve_model_dir as download
+
+    try:
+        return download(tokenizer, use_hf=use_hf, token=token)
+    except SartorError as e:
+        raise SartorError(f"--tokenizer {tokenizer}: {e}") from None
+
+
+def load_tokenizer(model_dir: str, tokenizer: Optional[str] = None, trust_remote_code: bool = False,
+                   use_hf: bool = True, token: Optional[str] = None):
     from transformers import AutoTokenizer
 
-    source = tokenizer or model_dir
+    source = tokenizer_dir(tokenizer, use_hf, token) if tokenizer else model_dir
     try:
         tok = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
     except ValueError as e:
@@ -228,7 +248,7 @@ def get_model_tokenizer(model: str, torch_dtype: Optional[str] = None, *, model_
                               revision=model_revision, token=hub_token)
     if not trust_remote_code:
         _refuse_remote_code(model, info)
-    tok = load_tokenizer(info.model_dir, tokenizer, trust_remote_code)
+    tok = load_tokenizer(info.model_dir, tokenizer, trust_remote_code, use_hf=use_hf, token=hub_token)
     if not load_model:
         return None, tok
     try:

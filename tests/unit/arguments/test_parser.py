@@ -52,6 +52,16 @@ ALIAS_CASES = [
     ("finetuning_type", "lora", {"train_type": "lora"}, SftArguments),
     ("lora_target", "all", {"target_modules": ["all-linear"]}, SftArguments),
     ("cutoff_len", "256", {"max_length": 256}, SftArguments),
+    ("evaluation_strategy", "steps", {"eval_strategy": "steps"}, SftArguments),
+    ("overwrite_output_dir", "true", {}, SftArguments),
+    ("save_safetensors", "false", {}, SftArguments),
+    ("preprocess_num_proc", "4", {"dataset_num_proc": 4}, SftArguments),
+    ("preprocessing_num_workers", "8", {"dataset_num_proc": 8}, SftArguments),
+    ("do_sample", "false", {"temperature": 0.0}, InferArguments),
+    ("load_args_from_ckpt_dir", "true", {}, InferArguments),
+    ("self_cognition_sample", "500", {"dataset": ["self-cognition#500"]}, SftArguments),
+    ("load_in_kbits", "4", {"quant_method": "bnb", "quant_bits": 4}, SftArguments),
+    ("check_dataset_strategy", "error", {"strict": True}, SftArguments),
 ]
 
 
@@ -206,3 +216,28 @@ def test_training_args_fields_read_from_source_are_the_dataclass_fields():
     from sartor.arguments.parser import _training_args_fields
 
     assert _training_args_fields() == {f.name for f in dataclasses.fields(TrainingArguments)}
+
+
+def test_deprecations_name_the_right_origin(caplog):
+    import logging
+
+    logger = logging.getLogger("sartor")
+    logger.addHandler(caplog.handler)
+    try:
+        parse_args(InferArguments, ["--do_sample", "true", "--eval_human", "true"])
+        parse_args(SftArguments, ["--model_name_or_path", "m", "--evaluation_strategy", "no"])
+    finally:
+        logger.removeHandler(caplog.handler)
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "--do_sample (ms-swift 1.x)" in text and "--eval_human (ms-swift 1.x/2.x)" in text
+    assert "--model_name_or_path (Qwen finetune.py, Chinese-LLaMA-Alpaca and LLaMA-Factory)" in text
+    assert "--evaluation_strategy (transformers 4.x TrainingArguments) is deprecated: use --eval_strategy" in text
+
+
+def test_old_flags_that_add_data_add_it_wherever_they_stand():
+    for argv in (["--self_cognition_sample", "8", "--dataset", "a.json", "--custom_train_dataset_path", "b.json"],
+                 ["--custom_train_dataset_path", "b.json", "--dataset", "a.json", "--self_cognition_sample", "8"]):
+        args, _ = parse_args(SftArguments, argv)
+        assert sorted(args.dataset) == ["a.json", "b.json", "self-cognition#8"]
+    args, _ = parse_args(SftArguments, ["--train_dataset_sample", "-1"])  # ms-swift: -1 is every row
+    assert args.max_train_samples is None
