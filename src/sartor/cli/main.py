@@ -33,16 +33,10 @@ def usage() -> str:
     return "\n".join(lines)
 
 
-def _quiet_third_party_logs() -> None:
-    """torchao (pulled in by transformers/peft when installed) logs failed loads of CUDA kernels on CPU machines."""
-    import logging
-
-    for name in ("torchao", "torch.utils._pytree"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-
-
 def main(argv: list[str] | None = None) -> None:
-    _quiet_third_party_logs()
+    from ..utils.quiet import quiet_upstream_noise
+
+    quiet_upstream_noise()
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(usage())

@@ -9,6 +9,7 @@ A row preprocessing function that returns None drops the row silently (a filter)
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
@@ -138,7 +139,7 @@ def standardize_dataset(
         features=_FEATURES_WITH_ERROR,
         num_proc=num_proc if num_proc > 1 and total >= 2 * num_proc else None,
         load_from_cache_file=load_from_cache_file,
-        desc=f"Standardising {pipeline.source}",
+        desc=f"Standardising {os.path.basename(str(pipeline.source)) or pipeline.source}",  # no cache or package paths
     )
     errors = mapped[ERROR_COLUMN]
     if any(e is not None for e in errors):

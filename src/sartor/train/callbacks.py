@@ -1,6 +1,7 @@
 """Trainer callbacks: machine-readable logs, progress, curves (args.json goes into each checkpoint with the
 checkpoint itself: see checkpoint.py)."""
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -62,7 +63,9 @@ class ProgressBarCallback(TrainerCallback):
         self.bar = None
 
     def on_train_begin(self, args, state, control, **kw):
-        if state.is_world_process_zero:
+        from ..utils.quiet import progress_bars_wanted
+
+        if state.is_world_process_zero and progress_bars_wanted():  # piped stderr: the JSON lines alone
             from tqdm.auto import tqdm
 
             self.bar = tqdm(total=state.max_steps, initial=state.global_step, desc="train", dynamic_ncols=True)
@@ -72,13 +75,17 @@ class ProgressBarCallback(TrainerCallback):
             self.bar.update(state.global_step - self.bar.n)
 
     def on_log(self, args, state, control, logs=None, **kw):
-        if self.bar is None or not logs:
+        if not state.is_world_process_zero or not logs:
+            return
+        line = json.dumps({"step": state.global_step, **{k: (round(v, 6) if isinstance(v, float) else v)
+                                                         for k, v in logs.items()}})
+        if self.bar is None:
+            print(line, file=sys.stderr, flush=True)
             return
         post = {k: logs[k] for k in ("loss", "tokens/s", "eval_loss") if k in logs}
         if post:
             self.bar.set_postfix({k: (f"{v:.4g}" if isinstance(v, float) else v) for k, v in post.items()})
-        self.bar.write(json.dumps({"step": state.global_step, **{k: (round(v, 6) if isinstance(v, float) else v)
-                                                                  for k, v in logs.items()}}), file=__import__("sys").stderr)
+        self.bar.write(line, file=sys.stderr)
 
     def on_train_end(self, args, state, control, **kw):
         if self.bar is not None:
