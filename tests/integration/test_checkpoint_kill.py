@@ -121,3 +121,24 @@ def test_kills_during_saves_leave_whole_checkpoints_and_resume_exactly(tmp_path)
     assert want.keys() == got.keys()
     for k in want:
         assert torch.equal(want[k], got[k]), k
+
+
+@pytest.mark.slow
+def test_resume_true_for_rlhf(shared_datasets, tmp_path, sartor_main):
+    """rlhf takes `--resume_from_checkpoint true` too (pt is sft_main's): the output directory's newest run with a
+    complete checkpoint, here the one a crash left with tmp-checkpoint-2/ only beside checkpoint-1/."""
+    base = ["rlhf", "--rlhf_type", "dpo", "--model", "tiny", "--dataset", str(shared_datasets / "dpo_en_demo.json#8"),
+            "--max_length", "96", "--truncation_strategy", "right", "--save_steps", "1",
+            "--per_device_train_batch_size", "2", "--gradient_accumulation_steps", "1", "--logging_steps", "1",
+            "--split_dataset_ratio", "0", "--report_to", "none", "--output_dir", "out"]
+    r = sartor_main(*base, "--max_steps", "1", "--resume_from_checkpoint", "true", cwd=tmp_path, check=False)
+    assert r.returncode == 2 and "--resume_from_checkpoint true: no such directory out" in r.stderr, r.stderr[-2000:]
+    sartor_main(*base, "--max_steps", "1", "--resume_from_checkpoint", "false", cwd=tmp_path)
+    (first,) = (tmp_path / "out").glob("v0-*")
+    (first / "tmp-checkpoint-2").mkdir()  # a save killed midway
+    r = sartor_main(*base, "--max_steps", "2", "--resume_from_checkpoint", "true", cwd=tmp_path)
+    assert f"skipping incomplete checkpoint(s) in {Path('out') / first.name}: tmp-checkpoint-2" in r.stderr
+    (second,) = (tmp_path / "out").glob("v1-*")
+    steps = [json.loads(x)["step"] for x in (second / "logging.jsonl").read_text().splitlines() if '"loss"' in x]
+    assert steps == [1, 2]  # step 1 from the checkpoint's history, step 2 trained after resuming
+    assert json.loads((second / "checkpoint-2" / "trainer_state.json").read_text())["global_step"] == 2
