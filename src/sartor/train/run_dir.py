@@ -165,7 +165,8 @@ def latest_checkpoint(path: str) -> Optional[str]:
 
 def resolve_checkpoint(path: str) -> str:
     """A checkpoint directory as is (an incomplete one is an error); a run directory -> its best (else last)
-    complete checkpoint; an output directory of versioned runs -> the newest run's."""
+    complete checkpoint; an output directory of versioned runs -> the newest run's (one with incomplete
+    checkpoints only is an error); any other path as is."""
     p = Path(path)
     if is_trainer_checkpoint(path):
         _check_complete(path)
@@ -174,6 +175,10 @@ def resolve_checkpoint(path: str) -> str:
         return str(p)
     run = _run_with_checkpoints(path)
     if run is None:
+        if any(incomplete_checkpoints_of(str(r)) for r in [p, *_runs_of(p)]):
+            from ..utils.errors import SartorError
+
+            raise SartorError(f"{path} holds no complete checkpoint, only what interrupted saves left")
         return str(p)
     ckpts = checkpoints_of(str(run))
     best = json.loads((Path(ckpts[-1]) / STATE_FILE).read_text()).get("best_model_checkpoint")

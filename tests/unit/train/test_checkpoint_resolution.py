@@ -67,6 +67,9 @@ def test_a_run_with_no_complete_checkpoint_is_passed_over(out):
     (out / "v3-20260101-000300").mkdir()  # the new run directory of the run that resumes
     assert latest_checkpoint(str(out)) == str(out / "v1-20260101-000100" / "checkpoint-4")
     assert latest_checkpoint(str(v2)) is None
+    with pytest.raises(SartorError, match="holds no complete checkpoint"):
+        resolve_checkpoint(str(v2))  # infer / export
+    assert resolve_checkpoint(str(out / "v3-20260101-000300")) == str(out / "v3-20260101-000300")  # nothing to say
     os.rename(out / "v1-20260101-000100", out / "x")
     assert latest_checkpoint(str(out)) == str(v0 / "checkpoint-4")
 
