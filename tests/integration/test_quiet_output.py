@@ -33,3 +33,12 @@ def test_long_texts_do_not_warn_about_the_tokenizer_limit(tiny_dir, capfd):
     tok = AutoTokenizer.from_pretrained(tiny_dir, model_max_length=8)
     tok("word " * 50)
     assert "Token indices sequence length" not in capfd.readouterr().err
+
+
+def test_failed_validation_leaves_no_run_directory(sartor_main, tmp_path):
+    (tmp_path / "bad.jsonl").write_text('{"instruction": "hi", "output": "hello"}\n{"oops": 1}\n', encoding="utf-8")
+    for command in (["sft"], ["rlhf", "--rlhf_type", "dpo"]):
+        r = sartor_main(*command, "--model", "tiny", "--dataset", "bad.jsonl", "--strict", "true", "--max_steps", "1",
+                        "--output_dir", "out", cwd=tmp_path, check=False)
+        assert r.returncode == 2 and "bad.jsonl" in r.stderr
+        assert list((tmp_path / "out").glob("v*")) == []

@@ -42,7 +42,7 @@ class TrainArguments:
     load_best_model_at_end: bool = arg(False, "Load the best checkpoint at the end of training.")
     predict_with_generate: bool = arg(False, "Evaluate by generating answers and scoring ROUGE-L and BLEU-4.")
     acc_strategy: Literal["token", "seq"] = arg("token", "Accuracy logged in training and eval: per token or per whole answer.")
-    resume_from_checkpoint: Optional[str] = arg(None, "Checkpoint directory to resume from exactly (weights, optimizer, scheduler, RNG and data order).")
+    resume_from_checkpoint: Optional[str] = arg(None, "Resume exactly (weights, optimizer, scheduler, RNG and data order): true for the latest complete checkpoint of --output_dir, or a checkpoint, run or output directory (its latest complete checkpoint).")
     neftune_noise_alpha: Optional[float] = arg(None, "NEFTune embedding noise alpha (e.g. 5).")
     report_to: list[str] = arg(["tensorboard"], "Where to report metrics: tensorboard, wandb, none (tensorboard is skipped when not installed).")
     dataloader_num_workers: int = arg(0, "Data-loader worker processes.")

@@ -46,7 +46,7 @@ def rlhf_main(args: RLHFArguments | None = None, **kwargs: Any) -> dict:
     from .preference.data import KTOCollator, PairCollator, PreferenceEncoder, encode_preference_dataset
     from .preference.model import build_reference, disable_dropout, load_reward_model
     from .preference.trainer import PreferenceConfig, PreferenceTrainer
-    from .setup import (check_data_args, load_custom_register, load_data, make_run_dir, model_kwargs_of, resolve,
+    from .setup import (check_data_args, discard_if_failed, load_custom_register, load_data, make_run_dir, model_kwargs_of, resolve,
                         training_attn_impl)
     from .hub_callback import hub_callbacks
     from .sft import finish
@@ -79,45 +79,46 @@ def rlhf_main(args: RLHFArguments | None = None, **kwargs: Any) -> dict:
     if world.is_main:
         write_args(run_dir, args, model_dir=info.model_dir, output_path=run_dir)
 
-    # the SFT template; --max_length applies per pair (see preference/data.fit), the last answer is the one judged
-    template = get_template(args.template, tokenizer, default_system=args.system, loss_scale="last_round",
-                            tools_prompt=args.tools_prompt)
-    encoder = PreferenceEncoder(template, args.rlhf_type, args.max_length, args.max_prompt_length,
-                                args.truncation_strategy)
+    with discard_if_failed(run_dir, world.is_main):  # a run that never started leaves no directory behind
+        # the SFT template; --max_length applies per pair (see preference/data.fit), the last answer is the one judged
+        template = get_template(args.template, tokenizer, default_system=args.system, loss_scale="last_round",
+                                tools_prompt=args.tools_prompt)
+        encoder = PreferenceEncoder(template, args.rlhf_type, args.max_length, args.max_prompt_length,
+                                    args.truncation_strategy)
 
-    def prepare_data() -> tuple:
-        train_rows, val_rows = load_data(args)
-        opts = dict(num_proc=args.dataset_num_proc, load_from_cache_file=args.load_from_cache_file)
-        train = encode_preference_dataset(train_rows, encoder, desc="encode train", **opts)
-        val = encode_preference_dataset(val_rows, encoder, desc="encode val", validation=True, **opts)
-        if hasattr(train, "num_rows"):
-            log.info(f"{args.rlhf_type} rows: train {len(train)}, validation {len(val) if val is not None else 0}")
-        return train, val
+        def prepare_data() -> tuple:
+            train_rows, val_rows = load_data(args)
+            opts = dict(num_proc=args.dataset_num_proc, load_from_cache_file=args.load_from_cache_file)
+            train = encode_preference_dataset(train_rows, encoder, desc="encode train", **opts)
+            val = encode_preference_dataset(val_rows, encoder, desc="encode val", validation=True, **opts)
+            if hasattr(train, "num_rows"):
+                log.info(f"{args.rlhf_type} rows: train {len(train)}, validation {len(val) if val is not None else 0}")
+            return train, val
 
-    data_cache = f"{run_dir}/.encoded"  # several processes: encoded once per node, loaded by the others
-    train_ds, val_ds = share_datasets(prepare_data, data_cache)
+        data_cache = f"{run_dir}/.encoded"  # several processes: encoded once per node, loaded by the others
+        train_ds, val_ds = share_datasets(prepare_data, data_cache)
 
-    # before the model: under ZeRO-3 from_pretrained must see the DeepSpeed config
-    training_args = build_training_args(args, run_dir, has_eval=val_ds is not None, torch_dtype=args.torch_dtype)
-    transformers.set_seed(args.seed)
-    model_kwargs = {**model_kwargs_of(args), "model": info.model_dir, "model_type": info.model_type,
-                    "torch_dtype": args.torch_dtype, "attn_impl": training_attn_impl(args, info)}
-    if args.rlhf_type == "rm":  # a scalar head on the same base; LoRA saves the head with the adapter
-        model = prepare_model(load_reward_model(model_kwargs, info.model_dir, tokenizer.pad_token_id), args,
-                              task_type="SEQ_CLS")
-    else:
-        model, _ = get_model_tokenizer(**model_kwargs)
-        model = prepare_model(model, args)
-    check_same_init(model)
-    ref_model = build_reference(args.rlhf_type, model, args, model_kwargs)
-    disable_dropout(model)
-    collator = KTOCollator(tokenizer.pad_token_id) if args.rlhf_type == "kto" else PairCollator(tokenizer.pad_token_id)
-    trainer = PreferenceTrainer(
-        model=model, args=training_args, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tokenizer,
-        data_collator=collator, config=config, ref_model=ref_model, activation_offloading=args.activation_offloading,
-        callbacks=[JsonlLogCallback(run_dir), ProgressBarCallback(), SaveLastCallback(),
-                   *push_callbacks],
-    )
+        # before the model: under ZeRO-3 from_pretrained must see the DeepSpeed config
+        training_args = build_training_args(args, run_dir, has_eval=val_ds is not None, torch_dtype=args.torch_dtype)
+        transformers.set_seed(args.seed)
+        model_kwargs = {**model_kwargs_of(args), "model": info.model_dir, "model_type": info.model_type,
+                        "torch_dtype": args.torch_dtype, "attn_impl": training_attn_impl(args, info)}
+        if args.rlhf_type == "rm":  # a scalar head on the same base; LoRA saves the head with the adapter
+            model = prepare_model(load_reward_model(model_kwargs, info.model_dir, tokenizer.pad_token_id), args,
+                                  task_type="SEQ_CLS")
+        else:
+            model, _ = get_model_tokenizer(**model_kwargs)
+            model = prepare_model(model, args)
+        check_same_init(model)
+        ref_model = build_reference(args.rlhf_type, model, args, model_kwargs)
+        disable_dropout(model)
+        collator = KTOCollator(tokenizer.pad_token_id) if args.rlhf_type == "kto" else PairCollator(tokenizer.pad_token_id)
+        trainer = PreferenceTrainer(
+            model=model, args=training_args, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tokenizer,
+            data_collator=collator, config=config, ref_model=ref_model, activation_offloading=args.activation_offloading,
+            callbacks=[JsonlLogCallback(run_dir), ProgressBarCallback(), SaveLastCallback(),
+                       *push_callbacks],
+        )
     offset_rng_by_rank(args.seed, offset_cpu=not args.group_by_length)
     trainer.train(resume_from_checkpoint=resume)
     remove_shared_datasets(data_cache)

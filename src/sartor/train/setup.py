@@ -2,8 +2,11 @@
 import dataclasses
 import importlib.util
 import os
+import re
+import shutil
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
@@ -66,6 +69,22 @@ def make_run_dir(args: Any) -> str:
     run_dir = shared_run_dir(lambda: next_run_dir(output_dir, args.add_version))
     get_logger().info(f"run directory: {run_dir}")
     return run_dir
+
+
+@contextmanager
+def discard_if_failed(run_dir: str, is_main: bool) -> Iterator[None]:
+    """A run that fails before training starts (bad data, a tuner that cannot apply, ...) leaves no run directory:
+    it would hold only args.json and an encoded-data cache. Anything else in it, or a directory the run did not
+    make (--add_version false), is kept."""
+    try:
+        yield
+    except BaseException:
+        root = Path(run_dir)
+        fresh = re.fullmatch(r"v\d+-\d{8}-\d{6}", root.name) is not None  # made by this run (not --add_version false)
+        only_ours = root.is_dir() and all(p.name in ("args.json", ".encoded") for p in root.iterdir())
+        if is_main and fresh and only_ours:
+            shutil.rmtree(root, ignore_errors=True)
+        raise
 
 
 def check_data_args(args: Any) -> None:

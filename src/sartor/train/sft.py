@@ -38,7 +38,7 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
     from .callbacks import JsonlLogCallback, ProgressBarCallback, SaveLastCallback
     from .distributed import (check_same_init, check_world_args, init_distributed, main_process_first,
                               offset_rng_by_rank, remove_shared_datasets, share_datasets)
-    from .setup import load_data, make_run_dir, model_kwargs_of, resolve, training_attn_impl
+    from .setup import discard_if_failed, load_data, make_run_dir, model_kwargs_of, resolve, training_attn_impl
     from .trainer import SartorTrainer
     from .training_args import build_training_args
 
@@ -61,55 +61,56 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
     if world.is_main:
         write_args(run_dir, args, model_dir=info.model_dir, output_path=run_dir)
 
-    template = get_template(args.template, tokenizer, default_system=args.system, max_length=args.max_length,
-                            truncation_strategy=args.truncation_strategy, loss_scale=args.loss_scale,
-                            tools_prompt=args.tools_prompt)
-    if args.lazy_tokenize and args.packing:
-        raise SartorError("--packing true needs the data encoded up front: drop --lazy_tokenize")
+    with discard_if_failed(run_dir, world.is_main):  # a run that never started leaves no directory behind
+        template = get_template(args.template, tokenizer, default_system=args.system, max_length=args.max_length,
+                                truncation_strategy=args.truncation_strategy, loss_scale=args.loss_scale,
+                                tools_prompt=args.tools_prompt)
+        if args.lazy_tokenize and args.packing:
+            raise SartorError("--packing true needs the data encoded up front: drop --lazy_tokenize")
 
-    def prepare_data() -> tuple:
-        train_rows, val_rows = load_data(args)
-        if args.lazy_tokenize:
-            return (LazyEncodedDataset(train_rows, template),
-                    LazyEncodedDataset(val_rows, template) if val_rows is not None else None)
-        train_ds = encode_dataset(train_rows, template, args.dataset_num_proc, args.load_from_cache_file, "encode train")
-        val_ds = encode_dataset(val_rows, template, args.dataset_num_proc, args.load_from_cache_file, "encode val",
-                                validation=True)
-        log.info(f"train data: {stats(train_ds)}; validation data: {stats(val_ds)}")
-        if args.packing:
-            train_ds = pack_dataset(train_ds, args.max_length)
-            val_ds = pack_dataset(val_ds, args.max_length) if val_ds is not None else None
-        return train_ds, val_ds
+        def prepare_data() -> tuple:
+            train_rows, val_rows = load_data(args)
+            if args.lazy_tokenize:
+                return (LazyEncodedDataset(train_rows, template),
+                        LazyEncodedDataset(val_rows, template) if val_rows is not None else None)
+            train_ds = encode_dataset(train_rows, template, args.dataset_num_proc, args.load_from_cache_file, "encode train")
+            val_ds = encode_dataset(val_rows, template, args.dataset_num_proc, args.load_from_cache_file, "encode val",
+                                    validation=True)
+            log.info(f"train data: {stats(train_ds)}; validation data: {stats(val_ds)}")
+            if args.packing:
+                train_ds = pack_dataset(train_ds, args.max_length)
+                val_ds = pack_dataset(val_ds, args.max_length) if val_ds is not None else None
+            return train_ds, val_ds
 
-    data_cache = f"{run_dir}/.encoded"  # several processes: encoded once per node, loaded by the others
-    train_ds, val_ds = share_datasets(prepare_data, data_cache)
+        data_cache = f"{run_dir}/.encoded"  # several processes: encoded once per node, loaded by the others
+        train_ds, val_ds = share_datasets(prepare_data, data_cache)
 
-    # before the model: under ZeRO-3 from_pretrained must see the DeepSpeed config to load it partitioned
-    training_args = build_training_args(args, run_dir, has_eval=val_ds is not None, torch_dtype=args.torch_dtype)
-    transformers.set_seed(args.seed)  # the same on every rank: identical initial (LoRA) weights
-    model, _ = get_model_tokenizer(**{**model_kwargs_of(args), "model": info.model_dir, "model_type": info.model_type,
-                                      "torch_dtype": args.torch_dtype, "attn_impl": training_attn_impl(args, info)})
-    transformers.set_seed(args.seed)  # again: under ZeRO-3 rank 0 alone initialises weights missing from the files
-    model = prepare_model(model, args)
-    check_same_init(model)
-    optimizers = (None, None)
-    if args.lorap_lr_ratio and args.train_type == "lora":
-        from ..tuners.lora_plus import lora_plus_optimizer
+        # before the model: under ZeRO-3 from_pretrained must see the DeepSpeed config to load it partitioned
+        training_args = build_training_args(args, run_dir, has_eval=val_ds is not None, torch_dtype=args.torch_dtype)
+        transformers.set_seed(args.seed)  # the same on every rank: identical initial (LoRA) weights
+        model, _ = get_model_tokenizer(**{**model_kwargs_of(args), "model": info.model_dir, "model_type": info.model_type,
+                                          "torch_dtype": args.torch_dtype, "attn_impl": training_attn_impl(args, info)})
+        transformers.set_seed(args.seed)  # again: under ZeRO-3 rank 0 alone initialises weights missing from the files
+        model = prepare_model(model, args)
+        check_same_init(model)
+        optimizers = (None, None)
+        if args.lorap_lr_ratio and args.train_type == "lora":
+            from ..tuners.lora_plus import lora_plus_optimizer
 
-        optimizers = (lora_plus_optimizer(model, training_args, args.lorap_lr_ratio), None)
-    evaluator = None
-    if args.predict_with_generate and val_ds is not None:
-        from .generate_eval import GenerationEvaluator
+            optimizers = (lora_plus_optimizer(model, training_args, args.lorap_lr_ratio), None)
+        evaluator = None
+        if args.predict_with_generate and val_ds is not None:
+            from .generate_eval import GenerationEvaluator
 
-        evaluator = GenerationEvaluator(template, load_data(args)[1], max_batch_size=args.per_device_eval_batch_size * 8)
-    trainer = SartorTrainer(
-        generation_evaluator=evaluator,
-        model=model, args=training_args, optimizers=optimizers, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tokenizer,
-        data_collator=build_collator(tokenizer, padding_free_for(model, args.padding_free), args.packing),
-        acc_strategy=args.acc_strategy, activation_offloading=args.activation_offloading,
-        callbacks=[JsonlLogCallback(run_dir), ProgressBarCallback(), SaveLastCallback(),
-                   *push_callbacks],
-    )
+            evaluator = GenerationEvaluator(template, load_data(args)[1], max_batch_size=args.per_device_eval_batch_size * 8)
+        trainer = SartorTrainer(
+            generation_evaluator=evaluator,
+            model=model, args=training_args, optimizers=optimizers, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tokenizer,
+            data_collator=build_collator(tokenizer, padding_free_for(model, args.padding_free), args.packing),
+            acc_strategy=args.acc_strategy, activation_offloading=args.activation_offloading,
+            callbacks=[JsonlLogCallback(run_dir), ProgressBarCallback(), SaveLastCallback(),
+                       *push_callbacks],
+        )
     offset_rng_by_rank(args.seed, offset_cpu=not args.group_by_length)  # different dropout on each rank
     trainer.train(resume_from_checkpoint=resume)
     remove_shared_datasets(data_cache)
