@@ -10,7 +10,7 @@ from .fields import arg
 class DeployConcernArguments:
     host: str = arg("127.0.0.1", "Address to bind (0.0.0.0 exposes the server to the network).")
     port: int = arg(8000, "Port to listen on.")
-    api_key: Optional[str] = arg(None, "Require this key as a Bearer token on every route except /health.")
+    api_key: Optional[str] = arg(None, "Require this key as a Bearer token on every route except /health (never logged or written).", secret=True, repr=False)
     served_model_name: Optional[str] = arg(None, "Model name clients ask for (default: the model's directory name).")
     log_interval: float = arg(20.0, "Seconds between throughput log lines (0: off).")
     max_request_body_mb: float = arg(16.0, "Largest request body accepted, in MiB (a larger one is answered 413).")

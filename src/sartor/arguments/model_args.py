@@ -19,7 +19,7 @@ class ModelArguments:
     max_memory: Optional[str] = arg(None, 'JSON map of device to memory for --device_map auto, e.g. \'{"0": "20GiB", "cpu": "64GiB"}\'.')
     model_kwargs: Optional[dict] = arg(None, "JSON object of extra keyword arguments for from_pretrained.")
     use_hf: bool = arg(True, "Download hub ids from the Hugging Face Hub (true) or ModelScope (false).")
-    hub_token: Optional[str] = arg(None, "Token for private hub models; default from HF_TOKEN / MODELSCOPE_API_TOKEN or the saved login. Never written to args.json or logs.", secret=True)
+    hub_token: Optional[str] = arg(None, "Token for private hub models; default from HF_TOKEN / MODELSCOPE_API_TOKEN or the saved login. Never written to args.json or logs.", secret=True, repr=False)
     trust_remote_code: bool = arg(False, "Allow code from the model repository to run. Off unless you pass it.")
     quant_method: Optional[Literal["bnb", "hqq", "torchao", "gptq", "awq", "fp8"]] = arg(None, "Quantisation used to load (bnb for QLoRA) or to export.")
     quant_bits: Optional[int] = arg(None, "Quantisation bits: 4 or 8 for bnb; 2/3/4/8 for export methods.")
