@@ -135,6 +135,21 @@ def _check_complete(ckpt: str) -> None:
                           "give its run directory to use the latest complete checkpoint")
 
 
+def _check_weights(ckpt: str) -> None:
+    """A checkpoint given to load weights from (infer, export): a save's temporary directory or one without weights
+    is an error; weights without a trainer state (an adapter saved by hand, or by another tool) load, with a note."""
+    why = why_incomplete(ckpt)
+    if why is None:
+        return
+    if why == f"no {STATE_FILE}" and _has_weights(Path(ckpt)):
+        from ..utils.logging import get_logger
+
+        get_logger().warning(f"{ckpt} has weights but no {STATE_FILE}: if a save was interrupted there, its weights "
+                             "may be from an unfinished step")
+        return
+    _check_complete(ckpt)
+
+
 def _runs_of(output_dir: Path) -> list[Path]:
     """v<N>-<timestamp> run directories, newest first."""
     runs = [r for r in output_dir.glob("v*-*") if r.is_dir() and re.match(r"v\d+-", r.name)]
@@ -169,7 +184,7 @@ def resolve_checkpoint(path: str) -> str:
     checkpoints only is an error); any other path as is."""
     p = Path(path)
     if is_trainer_checkpoint(path):
-        _check_complete(path)
+        _check_weights(path)
         return str(p)
     if (p / "adapter_config.json").is_file() or (p / "config.json").is_file():
         return str(p)

@@ -160,6 +160,7 @@ def test_prepare_engine_serves_a_lora_checkpoint_as_base_plus_adapter(fake_vllm,
     ckpt = tmp_path / "checkpoint-5"
     ckpt.mkdir()
     (ckpt / "adapter_config.json").write_text(json.dumps({"r": 8, "lora_alpha": 32, "peft_type": "LORA"}))
+    (ckpt / "adapter_model.safetensors").write_bytes(b"")  # the fake engine never reads it
     engine, _, got = prepare_engine(InferArguments(ckpt_dir=str(ckpt), model="tiny", infer_backend="vllm"))
     assert got == str(ckpt) and engine.engine_kwargs["model"] == tiny_dir
     assert engine.adapters.default == str(ckpt) and engine.adapters.names == []

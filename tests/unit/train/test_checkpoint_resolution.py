@@ -76,11 +76,21 @@ def test_a_run_with_no_complete_checkpoint_is_passed_over(out):
 
 @pytest.mark.parametrize("name", ["v0-20260101-000000/checkpoint-6", "v1-20260101-000100/tmp-checkpoint-6"])
 def test_an_incomplete_checkpoint_given_directly_is_a_clear_error(out, name):
-    for resolve in (resolve_checkpoint, latest_checkpoint):
-        with pytest.raises(SartorError, match="incomplete checkpoint .*give its run directory"):
-            resolve(str(out / name))
+    with pytest.raises(SartorError, match="incomplete checkpoint .*give its run directory"):
+        latest_checkpoint(str(out / name))
     with pytest.raises(SartorError, match="incomplete checkpoint"):
         resume_checkpoint(str(out / name), str(out))
+
+
+def test_weights_without_a_trainer_state_load_with_a_note_but_never_resume(out, warnings, tmp_path):
+    with pytest.raises(SartorError, match="incomplete checkpoint .*the temporary directory of a save"):
+        resolve_checkpoint(str(out / "v1-20260101-000100" / "tmp-checkpoint-6"))
+    by_hand = str(out / "v0-20260101-000000" / "checkpoint-6")  # an adapter saved without a trainer state
+    assert resolve_checkpoint(by_hand) == by_hand
+    assert "has weights but no trainer_state.json" in warnings.text
+    empty = partial(tmp_path / "elsewhere" / "checkpoint-3", "adapter_config.json")
+    with pytest.raises(SartorError, match="incomplete checkpoint .*no trainer_state.json"):
+        resolve_checkpoint(str(empty))
 
 
 def test_best_checkpoint_must_be_complete(tmp_path):
