@@ -5,13 +5,28 @@ from ..utils.errors import SartorError
 from .fields import arg
 
 
+@dataclass(frozen=True)
+class SamplingDefaultValues:
+    """The one source of the sampling defaults (ms-swift 3.x's): the flags, a request's settings and the server's
+    defaults all start from these."""
+
+    max_new_tokens: int = 512
+    temperature: float = 0.3
+    top_k: int = 20
+    top_p: float = 0.7
+    repetition_penalty: float = 1.0
+
+
+SAMPLING = SamplingDefaultValues()
+
+
 @dataclass
 class GenerationArguments:
-    max_new_tokens: int = arg(512, "Most tokens to generate per answer.")
-    temperature: float = arg(0.3, "Sampling temperature; 0 means greedy.")
-    top_k: int = arg(20, "Sample among the k most likely tokens (0: off).")
-    top_p: float = arg(0.7, "Nucleus sampling probability mass.")
-    repetition_penalty: float = arg(1.0, "Penalty for repeated tokens (1.0: off).")
+    max_new_tokens: int = arg(SAMPLING.max_new_tokens, "Most tokens to generate per answer.")
+    temperature: float = arg(SAMPLING.temperature, "Sampling temperature; 0 means greedy.")
+    top_k: int = arg(SAMPLING.top_k, "Sample among the k most likely tokens (0: off).")
+    top_p: float = arg(SAMPLING.top_p, "Nucleus sampling probability mass.")
+    repetition_penalty: float = arg(SAMPLING.repetition_penalty, "Penalty for repeated tokens (1.0: off).")
     num_beams: int = arg(1, "Beam search width (1: off).")
     stop_words: list[str] = arg([], "Extra strings that end an answer (the template's stop words always apply).")
     stream: bool = arg(True, "Stream answers token by token in interactive chat.")

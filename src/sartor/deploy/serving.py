@@ -5,6 +5,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Optional
 
+from ..arguments.generation_args import SAMPLING
 from ..infer.engine import PtEngine, RequestConfig
 from ..infer.scheduler import GenerationEvent
 from ..utils.errors import SartorError
@@ -42,11 +43,11 @@ class ServedModels:
 class SamplingDefaults:
     """The server's settings (--temperature, --max_new_tokens, ...) for what a request leaves out."""
 
-    max_new_tokens: int = 512
-    temperature: float = 0.3
-    top_k: int = 20
-    top_p: float = 0.7
-    repetition_penalty: float = 1.0
+    max_new_tokens: int = SAMPLING.max_new_tokens
+    temperature: float = SAMPLING.temperature
+    top_k: int = SAMPLING.top_k
+    top_p: float = SAMPLING.top_p
+    repetition_penalty: float = SAMPLING.repetition_penalty
     stop_words: list[str] = field(default_factory=list)
 
     @classmethod

@@ -12,6 +12,7 @@ from typing import Any, AsyncIterator, Iterator, Optional
 
 import torch
 
+from ..arguments.generation_args import SAMPLING
 from ..utils.errors import SartorError
 from .adapters import AdapterSet
 from .detokenize import cut_at_stop  # noqa: F401  (kept importable from here for existing callers)
@@ -25,11 +26,11 @@ __all__ = ["Completion", "GenerationEvent", "PtEngine", "RequestConfig", "Schedu
 class RequestConfig:
     """Sampling settings of one request. temperature 0 means greedy."""
 
-    max_new_tokens: int = 512
-    temperature: float = 0.3
-    top_k: int = 20
-    top_p: float = 0.7
-    repetition_penalty: float = 1.0
+    max_new_tokens: int = SAMPLING.max_new_tokens
+    temperature: float = SAMPLING.temperature
+    top_k: int = SAMPLING.top_k
+    top_p: float = SAMPLING.top_p
+    repetition_penalty: float = SAMPLING.repetition_penalty
     num_beams: int = 1
     stop: list[str] = field(default_factory=list)
     seed: Optional[int] = None
