@@ -3,7 +3,7 @@ import sys
 from typing import Any, Callable
 
 from ..arguments.parser import format_help, parse_args
-from ..utils.errors import NotBuiltError, SartorError
+from ..utils.errors import SartorError
 
 
 def run_command(command: str, args_cls: type, fn: Callable[[Any], Any], argv: list[str], description: str) -> Any:
@@ -14,18 +14,6 @@ def run_command(command: str, args_cls: type, fn: Callable[[Any], Any], argv: li
     args, explicit = parse_args(args_cls, argv)
     args._explicit = explicit  # names the user set (for filling the rest from a checkpoint's args.json)
     return fn(args)
-
-
-def not_built(command: str, what: str) -> Callable[[list[str]], None]:
-    """A command whose feature is not built yet: it says so and exits 2."""
-
-    def main(argv: list[str]) -> None:
-        if any(a in ("-h", "--help") for a in argv):
-            print(f"usage: sartor {command} ...\n\n`sartor {command}` ({what}) is not available yet in this version of sartor.")
-            return
-        raise NotBuiltError(f"`sartor {command}` ({what}) is not available yet in this version of sartor")
-
-    return main
 
 
 def exit_on_user_error(fn: Callable[[], Any]) -> Any:

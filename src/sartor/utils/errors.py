@@ -6,6 +6,3 @@ class SartorError(Exception):
 
     exit_code = 2
 
-
-class NotBuiltError(SartorError):
-    """A command or option that exists in the interface but is not implemented yet."""

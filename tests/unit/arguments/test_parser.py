@@ -179,16 +179,6 @@ def test_cli_help_lists_flags_with_help():
     assert "--model_id_or_path" in r.stdout  # aliases are listed
 
 
-def test_unbuilt_command_says_so_and_exits_2(capsys):
-    from sartor.cli.common import exit_on_user_error, not_built
-
-    main = not_built("future", "a feature to come")
-    with pytest.raises(SystemExit) as e:
-        exit_on_user_error(lambda: main([]))
-    assert e.value.code == 2
-    assert "not available yet" in capsys.readouterr().err
-
-
 def test_names_and_stop_words_keep_their_spaces_while_datasets_split():
     from sartor.arguments import InferArguments
 
