@@ -6,7 +6,6 @@ what inference shows it. The losses are our own (train/preference/losses.py) on 
 trainers re-tokenize text with the tokenizer's chat template, patch the model's forward, and keep ORPO/CPO
 in `trl.experimental`."""
 import dataclasses
-import json
 from typing import Any
 
 from ..arguments import RLHFArguments
@@ -57,8 +56,11 @@ def rlhf_main(args: RLHFArguments | None = None, **kwargs: Any) -> dict:
     load_custom_register(args.custom_register_path)
     check_rlhf_args(args)
     push_callbacks = hub_callbacks(args)  # a missing hub token or repository id fails here, before any work
-    if not args.dry_run:
-        check_data_args(args)  # so does a misspelt dataset
+    if args.dry_run:  # the plan, as sft prints it: reads config.json only, downloads no weights
+        from .memory_estimate import print_plan
+
+        return print_plan(args)
+    check_data_args(args)  # so does a misspelt dataset
     config = PreferenceConfig.from_args(args)
     world = init_distributed(args.ddp_backend, args.ddp_timeout)
     check_world_args(args, world)
@@ -71,9 +73,6 @@ def rlhf_main(args: RLHFArguments | None = None, **kwargs: Any) -> dict:
     check_template_type(args.template)  # before the run directory is made
     if args.max_prompt_length is None:
         args = dataclasses.replace(args, max_prompt_length=args.max_length // 2)
-    if args.dry_run:
-        print(json.dumps({k: v for k, v in vars(args).items() if not k.startswith("_")}, indent=2, default=str))
-        return {}
     resume = resume_checkpoint(args.resume_from_checkpoint, args.output_dir or default_output_dir(args.model))
     run_dir = make_run_dir(args)
     if world.is_main:
