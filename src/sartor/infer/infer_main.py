@@ -56,7 +56,9 @@ def _rows_for_dataset_mode(args: Any):
 
         rows, _ = load_dataset(args.val_dataset, split_dataset_ratio=0.0, data_seed=args.data_seed, strict=args.strict,
                                columns=args.columns, model_name=args.model_name, model_author=args.model_author,
-                               num_proc=args.dataset_num_proc, use_hf=args.use_hf)
+                               num_proc=args.dataset_num_proc, use_hf=args.use_hf, hub_token=args.hub_token,
+                               custom_dataset_info=args.custom_dataset_info,
+                               load_from_cache_file=args.load_from_cache_file)
     else:
         if not args.dataset:
             raise SartorError("--load_dataset_config true needs a checkpoint whose args.json names its datasets")
