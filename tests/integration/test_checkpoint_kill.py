@@ -13,7 +13,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from sartor.train.run_dir import latest_checkpoint
+from sartor.core.checkpoints import latest_checkpoint
 
 DRIVER = Path(__file__).resolve().parent / "kill_driver.py"
 # LoRA (with dropout) on shuffled data, 2 rows a step: 5 steps stay inside the first epoch, so each resume skips

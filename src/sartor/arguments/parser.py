@@ -23,8 +23,9 @@ _CONFIG_SUFFIXES = (".yaml", ".yml")
 
 
 def field_types(cls: type) -> dict[str, Any]:
+    """The flags of an argument class and their types (internal fields such as explicit_flags are no flags)."""
     hints = typing.get_type_hints(cls)
-    return {f.name: hints.get(f.name, f.type) for f in dataclasses.fields(cls)}
+    return {f.name: hints.get(f.name, f.type) for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
 
 
 @functools.lru_cache(maxsize=1)
@@ -161,6 +162,8 @@ def parse_args(cls: type[T], argv: list[str] | None = None) -> tuple[T, set[str]
         merged.update(extra)
         if merged:
             values["training_args"] = merged
+    if any(f.name == "explicit_flags" for f in dataclasses.fields(cls)):
+        values["explicit_flags"] = frozenset(explicit)
     try:
         return cls(**values), explicit
     except TypeError as e:
@@ -178,7 +181,7 @@ def format_help(cls: type, command: str, description: str) -> str:
             continue
         lines.append(f"{klass.__name__}:")
         for f in dataclasses.fields(cls):
-            if f.name not in own:
+            if f.name not in own or f.metadata.get("internal"):
                 continue
             seen.add(f.name)
             default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]

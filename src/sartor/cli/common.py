@@ -11,8 +11,7 @@ def run_command(command: str, args_cls: type, fn: Callable[[Any], Any], argv: li
     if any(a in ("-h", "--help") for a in argv):
         print(format_help(args_cls, command, description))
         return None
-    args, explicit = parse_args(args_cls, argv)
-    args._explicit = explicit  # names the user set (for filling the rest from a checkpoint's args.json)
+    args, _ = parse_args(args_cls, argv)  # args.explicit_flags: the names the user set
     return fn(args)
 
 

@@ -43,16 +43,14 @@ def prepare_deploy(args: DeployArguments) -> tuple[Any, ServedModels, SamplingDe
     """(engine, served model names, sampling defaults) for the arguments."""
     from ..infer.infer_main import prepare_engine
     from ..infer.load import fill_from_checkpoint
-    from ..train.run_dir import resolve_checkpoint
+    from ..core.checkpoints import resolve_checkpoint
 
-    explicit = getattr(args, "_explicit", None)
     unnamed, named = split_adapters(list(args.adapters or []))
     for name, path in named.items():
         if not os.path.isdir(path):
             raise SartorError(f"--adapters {name}={path}: no such directory")
     named = {name: resolve_checkpoint(path) for name, path in named.items()}
     args = dataclasses.replace(args, adapters=unnamed)
-    args._explicit = explicit
     if not args.model and not args.ckpt_dir and not unnamed and named:
         args = fill_from_checkpoint(args, next(iter(named.values())))  # the base model the adapters were trained on
     engine, args, ckpt = prepare_engine(args)

@@ -156,7 +156,7 @@ def _ollama(args: Any, weights: str, out_dir: str) -> str:
 def export_main(args: ExportArguments | None = None, **kwargs: Any) -> dict:
     """Export as the arguments say; returns the paths written (and the hub url)."""
     from ..infer.load import ckpt_of, fill_from_checkpoint
-    from ..train.run_dir import read_args
+    from ..core.runs import read_args
     from ..train.setup import load_custom_register
     from .hub import check_push, push_folder
     from .merge import merge_checkpoint

@@ -26,7 +26,7 @@ def is_adapter(path: str) -> bool:
 
 def ckpt_of(args: Any) -> Optional[str]:
     """--ckpt_dir, or a single --adapters path (ms-swift 3/4 style), resolved to a checkpoint."""
-    from ..train.run_dir import resolve_checkpoint
+    from ..core.checkpoints import resolve_checkpoint
 
     path = getattr(args, "ckpt_dir", None)
     if not path and getattr(args, "adapters", None) and len(args.adapters) == 1 and "=" not in args.adapters[0]:
@@ -40,22 +40,19 @@ def ckpt_of(args: Any) -> Optional[str]:
 
 def fill_from_checkpoint(args: Any, ckpt: str, with_dataset: bool = False) -> Any:
     """Fill what the user left unset from the checkpoint's args.json (precedence: flags > args.json > defaults)."""
-    from ..train.run_dir import read_args
+    from ..core.runs import read_args
 
     saved = read_args(ckpt)
     if saved is None:
         get_logger().warning(f"{ckpt} has no args.json: give --model and --template yourself")
         return args
-    explicit = getattr(args, "_explicit", None)
-    defaults = {f.name: (f.default if f.default is not dataclasses.MISSING else f.default_factory())  # type: ignore[misc]
-                for f in dataclasses.fields(args)}
+    fields = {f.name for f in dataclasses.fields(args)}
     keys = FROM_CHECKPOINT + (DATASET_FROM_CHECKPOINT if with_dataset else ())
     updates = {}
     for key in keys:
-        if key not in saved or key not in defaults:
+        if key not in saved or key not in fields:
             continue
-        user_set = key in explicit if explicit is not None else getattr(args, key) != defaults[key]
-        if not user_set:
+        if not args.was_given(key):
             updates[key] = saved[key]
     if saved.get("model_dir") and "model" in updates and not os.path.isdir(str(updates["model"])) and updates["model"] != "tiny":
         if os.path.isdir(saved["model_dir"]):
@@ -66,9 +63,7 @@ def fill_from_checkpoint(args: Any, ckpt: str, with_dataset: bool = False) -> An
             get_logger().warning(f"{ckpt} was trained with --custom_register_path {' '.join(missing)}, not found "
                                  "from here: pass --custom_register_path again if its model or template is needed")
         updates["custom_register_path"] = [p for p in updates["custom_register_path"] if p not in missing]
-    new = dataclasses.replace(args, **updates)
-    new._explicit = explicit
-    return new
+    return dataclasses.replace(args, **updates)
 
 
 def load_model_for_inference(args: Any, ckpt: Optional[str]):

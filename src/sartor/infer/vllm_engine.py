@@ -367,7 +367,7 @@ def engine_kwargs_from_args(args: Any, model_dir: str, tokenizer_dir: Optional[s
         kwargs["max_model_len"] = int(args.max_model_len)
     if getattr(args, "quant_method", None) == "bnb":
         kwargs["quantization"] = "bitsandbytes"
-    if _explicit(args, "max_batch_size", 16):
+    if args.was_given("max_batch_size"):
         kwargs["max_num_seqs"] = int(args.max_batch_size)
     return kwargs
 
@@ -398,19 +398,12 @@ def build_vllm_engine(args: Any, ckpt: Optional[str]) -> VllmEngine:
     template = get_template(name, tokenizer, default_system=read_system(args.system),
                             tools_prompt=getattr(args, "tools_prompt", None))
     kwargs = engine_kwargs_from_args(args, info.model_dir, tokenizer_dir)
-    batch = int(args.max_batch_size) if _explicit(args, "max_batch_size", 16) else 256
+    batch = int(args.max_batch_size) if args.was_given("max_batch_size") else 256
     return VllmEngine(info.model_dir, tokenizer, template, kwargs, lora_checkpoint=adapter, max_batch_size=batch,
                       max_model_len=getattr(args, "max_model_len", None), trust_remote_code=args.trust_remote_code)
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
-def _explicit(args: Any, name: str, default: Any) -> bool:
-    explicit = getattr(args, "_explicit", None)
-    if explicit is not None:
-        return name in explicit
-    return getattr(args, name, default) != default
-
-
 def _model_files(model_dir: str, trust_remote_code: bool) -> SimpleNamespace:
     """The model's config and generation config (what PtEngine reads from a loaded model), without weights."""
     from transformers import AutoConfig, GenerationConfig

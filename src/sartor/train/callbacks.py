@@ -8,7 +8,7 @@ from pathlib import Path
 from transformers import TrainerCallback
 
 from .plot import plot_run
-from .run_dir import LOG_FILE
+from ..core.runs import LOG_FILE
 
 
 class JsonlLogCallback(TrainerCallback):

@@ -2,7 +2,7 @@
 (weights, tokenizer, optimizer, scheduler, RNG states of every rank, trainer_state.json, args.json) is on disk.
 
 A process killed during a save leaves at most a tmp-checkpoint-N/ leftover, which every reader of checkpoints
-skips (run_dir.checkpoints_of) and the next save in that run directory removes. Deleting a checkpoint (rotation by
+skips (core.checkpoints.checkpoints_of) and the next save in that run directory removes. Deleting a checkpoint (rotation by
 --save_total_limit, or one of the same step being replaced) renames it to tmp-checkpoint-N.old/ first, so a
 checkpoint-N/ is never half deleted either. transformers 5.25's Trainer writes straight into checkpoint-N/;
 AtomicCheckpoints replaces its `_save_checkpoint` with the same steps in this order."""
@@ -14,7 +14,8 @@ from typing import Optional
 from transformers.trainer_callback import ExportableState
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, SaveStrategy
 
-from .run_dir import ARGS_FILE, STAGING_PREFIX, STATE_FILE, checkpoints_of, why_incomplete
+from ..core.checkpoints import STAGING_PREFIX, STATE_FILE, checkpoints_of, why_incomplete
+from ..core.runs import ARGS_FILE
 
 
 def staging_path(final: str) -> str:

@@ -11,7 +11,8 @@ from typing import Any
 from ..arguments import RLHFArguments
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
-from .run_dir import default_output_dir, resume_checkpoint, write_args
+from ..core.checkpoints import resume_checkpoint
+from ..core.runs import default_output_dir, write_args
 
 
 def check_rlhf_args(args: Any) -> None:

@@ -10,7 +10,7 @@ from typing import Any, Iterator, Optional
 
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
-from .run_dir import default_output_dir, next_run_dir
+from ..core.runs import default_output_dir, next_run_dir
 
 
 _LOADED_REGISTERS: set[str] = set()

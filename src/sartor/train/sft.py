@@ -5,7 +5,8 @@ from typing import Any
 from ..arguments import SftArguments
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
-from .run_dir import default_output_dir, resume_checkpoint, write_args
+from ..core.checkpoints import resume_checkpoint
+from ..core.runs import default_output_dir, write_args
 
 
 def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:

@@ -14,7 +14,6 @@ def test_precedence(tmp_path):
     (tmp_path / "serve.yaml").write_text("max_length: 128\n")
     args, explicit = parse_args(InferArguments, [str(tmp_path / "serve.yaml"), "--ckpt_dir", str(ckpt),
                                                  "--system", "Be terse."])
-    args._explicit = explicit
     filled = fill_from_checkpoint(args, str(ckpt))
     assert filled.system == "Be terse."            # a flag wins
     assert filled.max_length == 128                # so does the YAML config

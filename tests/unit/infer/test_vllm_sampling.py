@@ -128,13 +128,11 @@ def test_bad_vllm_flags_are_user_errors(flag, value, needle):
 
 def test_flags_become_vllm_engine_arguments():
     args, explicit = parse_args(InferArguments, ["--model", "tiny", *VLLM_FLAGS, "--torch_dtype", "float16"])
-    args._explicit = explicit
     kw = engine_kwargs_from_args(args, "/m", "/m")
     assert kw == dict(model="/m", dtype="float16", gpu_memory_utilization=0.5, tensor_parallel_size=2,
                       enforce_eager=True, trust_remote_code=False, disable_log_stats=True, max_model_len=1024)
     args, explicit = parse_args(InferArguments, ["--model", "tiny", "--max_batch_size", "64", "--quant_method", "bnb",
                                                  "--quant_bits", "4"])
-    args._explicit = explicit
     kw = engine_kwargs_from_args(args, "/m", "/tok")
     assert kw["dtype"] == "auto" and kw["tokenizer"] == "/tok" and kw["max_num_seqs"] == 64
     assert kw["quantization"] == "bitsandbytes" and "max_model_len" not in kw

@@ -7,8 +7,8 @@ import os
 import pytest
 
 from sartor.train.checkpoint import discard, publish, rotate, staging_path
-from sartor.train.run_dir import (checkpoints_of, incomplete_checkpoints_of, latest_checkpoint, resolve_checkpoint,
-                                  resume_checkpoint)
+from sartor.core.checkpoints import (checkpoints_of, incomplete_checkpoints_of, latest_checkpoint, resolve_checkpoint,
+                                       resume_checkpoint)
 from sartor.utils.errors import SartorError
 from sartor.utils.logging import get_logger
 

@@ -55,7 +55,7 @@ def build_reference(rlhf_type: str, policy: Any, args: Any, model_kwargs: dict) 
 
 def is_reward_checkpoint(ckpt: str) -> bool:
     """Whether a checkpoint (or run directory) holds a reward model: its args.json says rlhf_type rm."""
-    from ..run_dir import read_args
+    from ...core.runs import read_args
 
     return (read_args(ckpt) or {}).get("rlhf_type") == "rm"
 

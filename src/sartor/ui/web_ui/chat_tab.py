@@ -29,8 +29,8 @@ def get_engine(path: str, policy: Policy) -> Any:
             from ...infer.infer_main import prepare_engine
 
             _ENGINES.clear()
-            args = InferArguments(ckpt_dir=key)
-            args._explicit = {"ckpt_dir"} if policy.allow_code_flags else {"ckpt_dir", *CODE_FLAGS}
+            given = {"ckpt_dir"} if policy.allow_code_flags else {"ckpt_dir", *CODE_FLAGS}
+            args = InferArguments(ckpt_dir=key, explicit_flags=frozenset(given))
             engine, _, _ = prepare_engine(args)
             _ENGINES[key] = engine
         return _ENGINES[key]

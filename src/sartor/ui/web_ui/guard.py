@@ -181,7 +181,8 @@ def _single_adapter(args: Any) -> Optional[str]:
 def check_checkpoint(path: str, policy: Policy, explicit: Optional[set[str]] = None) -> None:
     """Refuse a checkpoint in the uploads folder, or one whose args.json turns code on (a command fills what it is
     not given from there) unless the code flag was given explicitly off."""
-    from ...train.run_dir import read_args, resolve_checkpoint
+    from ...core.checkpoints import resolve_checkpoint
+    from ...core.runs import read_args
 
     if policy.inside(path, policy.uploads):
         raise SartorError(f"refused: {path}: the uploads folder holds uploaded data files only, not checkpoints")

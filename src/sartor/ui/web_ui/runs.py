@@ -5,7 +5,8 @@ import re
 from pathlib import Path
 from typing import Any, Optional
 
-from ...train.run_dir import ARGS_FILE, LOG_FILE, checkpoints_of
+from ...core.checkpoints import checkpoints_of
+from ...core.runs import ARGS_FILE, LOG_FILE
 from .jobs import JobStore
 
 RUN_NAME = re.compile(r"^v\d+-\d{8}-\d{6}$")

@@ -4,7 +4,8 @@ import re
 from datetime import datetime
 
 from sartor.arguments import SftArguments
-from sartor.train.run_dir import default_output_dir, next_run_dir, read_args, resolve_checkpoint, write_args
+from sartor.core.checkpoints import resolve_checkpoint
+from sartor.core.runs import default_output_dir, next_run_dir, read_args, write_args
 
 
 def test_versions_count_up_with_timestamps(tmp_path):
