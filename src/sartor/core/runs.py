@@ -39,7 +39,8 @@ def args_to_json(args: Any, **extra: Any) -> dict:
     was given."""
     from ..arguments.secrets import redacted_args
 
-    data = {f.name: getattr(args, f.name) for f in dataclasses.fields(args)} if dataclasses.is_dataclass(args) else dict(args)
+    data = ({f.name: getattr(args, f.name) for f in dataclasses.fields(args) if not f.metadata.get("internal")}
+            if dataclasses.is_dataclass(args) else dict(args))
     data.update(extra)
     data["sartor_version"] = __version__
     return json.loads(json.dumps(redacted_args(args, data), default=str))
