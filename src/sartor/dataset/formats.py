@@ -23,7 +23,7 @@ import os
 from typing import Any
 
 from .canonical import make_message, make_row
-from .messages import RowError, history_messages, normalize_messages, normalize_tools, parse_json_maybe
+from .messages import RowError, history_messages, standardize_turns, normalize_tools, parse_json_maybe
 
 CONVERSATION_KEYS = ("messages", "conversations", "conversation", "chat_rounds", "dialog", "dialogue", "turns")
 QUERY_KEYS = ("query", "prompt", "question")
@@ -74,7 +74,7 @@ def _prompt_messages(row: dict, images: list) -> list[dict] | None:
     """The prompt part of a row (system, history, query), or None when the row has no prompt."""
     conversation = _find_conversation(row)
     if conversation is not None:
-        messages = normalize_messages(conversation, images)
+        messages = standardize_turns(conversation, images)
     elif row.get("instruction") is not None:
         messages = history_messages(row.get("history")) + [make_message("user", _alpaca_query(row))]
     else:
@@ -83,7 +83,7 @@ def _prompt_messages(row: dict, images: list) -> list[dict] | None:
             return None
         query = parse_json_maybe(query, key) if isinstance(query, str) and query[:1] == "[" else query
         if isinstance(query, list):  # TRL style: prompt as a list of messages
-            messages = normalize_messages(query, images)
+            messages = standardize_turns(query, images)
         else:
             messages = history_messages(row.get("history")) + [make_message("user", _as_text(query, key))]
     if messages and messages[0]["role"] != "system":
@@ -96,9 +96,9 @@ def _answer(value: Any, what: str, images: list) -> list[dict]:
     if isinstance(value, str):
         return [make_message("assistant", value)]
     if isinstance(value, dict):
-        return normalize_messages([value], images)
+        return standardize_turns([value], images)
     if isinstance(value, list):
-        return normalize_messages(value, images)
+        return standardize_turns(value, images)
     raise RowError(f"{what} must be a string, a turn or a list of turns, got {type(value).__name__}")
 
 
@@ -163,7 +163,7 @@ def standardize_row(row: dict[str, Any], base_dir: str | None = None) -> dict[st
     if row.get("chosen") is not None and row.get("rejected") is not None:
         messages, rejected_response = _preference(row, images)
     elif (conversation := _find_conversation(row)) is not None:
-        messages = normalize_messages(conversation, images)
+        messages = standardize_turns(conversation, images)
         if messages[0]["role"] != "system":
             messages = _system_messages(row) + messages
     elif row.get("instruction") is not None:

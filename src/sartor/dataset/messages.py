@@ -122,7 +122,7 @@ def _turn_fields(turn: Any, i: int) -> tuple[str, Any]:
     return role.strip().lower(), content
 
 
-def normalize_messages(turns: Any, images: list | None = None) -> list[dict]:
+def standardize_turns(turns: Any, images: list | None = None) -> list[dict]:
     """ShareGPT turns or OpenAI messages -> canonical messages (Arrow representation).
 
     function_call turns become assistant messages with tool_calls (consecutive calls are one

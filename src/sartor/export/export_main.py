@@ -113,14 +113,15 @@ def _calibration(args: Any, template: Any) -> list[dict]:
 
 
 def _quantise(args: Any, plan: _Plan, source: str) -> dict:
-    from ..model.loader import default_dtype, load_tokenizer, read_config
+    from ..model.detect import read_model_config
+    from ..model.loader import default_dtype, load_tokenizer
     from .quality import build_report, encode_rows, format_report, model_perplexity, write_report, EVAL_ROWS
     from .quantize import NEEDS_CALIBRATION, quantize_model
 
     out = str(plan.quant_to)
     if Path(out).resolve() == Path(source).resolve():
         raise SartorError(f"--output_dir {out} is the model being quantised: choose another folder")
-    torch_dtype = default_dtype(read_config(source), args.torch_dtype)
+    torch_dtype = default_dtype(read_model_config(source, required=True), args.torch_dtype)
     tokenizer = load_tokenizer(source, None, args.trust_remote_code)
     max_length = args.max_length or 2048
     template = _template_for(args, source, tokenizer, max_length=max_length, truncation_strategy="right")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sartor.model.registry import MODEL_MAPPING, ModelMeta
+from sartor.utils.errors import SartorError
 from sartor.utils.logging import get_logger
 
 __all__ = ["detect_model_meta", "detect_template", "read_model_config"]
@@ -91,20 +92,29 @@ def _last(model_id: str) -> str:
     return _norm(model_id).split("/")[-1]
 
 
-def read_model_config(model_dir: str) -> dict[str, Any] | None:
-    """config.json of a local model directory (or the path of a JSON file), or None."""
+def read_model_config(model_dir: str, required: bool = False) -> dict[str, Any] | None:
+    """config.json of a local model directory (or the path of a JSON file). Missing or unreadable: None with a
+    warning, or with `required` a SartorError (a model directory must have one)."""
     path = Path(model_dir)
     if path.is_dir():
         path = path / "config.json"
     if not path.is_file():
+        if required:
+            raise SartorError(f"{model_dir} has no config.json: is it a model directory?")
         return None
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
     except (OSError, json.JSONDecodeError) as e:
+        if required:
+            raise SartorError(f"cannot read {path}: {e}") from None
         get_logger().warning(f"could not read {path}: {e}")
         return None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        if required:
+            raise SartorError(f"{path} holds no JSON object")
+        return None
+    return data
 
 
 def _names_from_path(path: str) -> list[str]:

@@ -2,11 +2,11 @@
 import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Optional
 
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
+from .detect import read_model_config
 
 TINY_NAME_ALIAS = "tiny"
 _DTYPES = {"bfloat16": "bfloat16", "float16": "float16", "float32": "float32", "bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
@@ -41,13 +41,6 @@ def resolve_model_dir(model: str, use_hf: bool = True, revision: Optional[str] =
     from .hub import resolve_model_dir as download
 
     return download(model, use_hf=use_hf, revision=revision, token=token)
-
-
-def read_config(model_dir: str) -> dict:
-    path = Path(model_dir) / "config.json"
-    if not path.is_file():
-        raise SartorError(f"{model_dir} has no config.json: is it a model directory?")
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _meta_for(model: str, model_dir: str, config: dict, model_type: Optional[str]):
@@ -87,7 +80,7 @@ def resolve_model_info(model: str, *, model_type: Optional[str] = None, torch_dt
     if not model:
         raise SartorError("give --model (a hub id, a local directory, or 'tiny')")
     model_dir = model_dir or resolve_model_dir(model, use_hf=use_hf, revision=revision, token=token)
-    config = read_config(model_dir)
+    config = read_model_config(model_dir, required=True)
     meta = _meta_for(model, model_dir, config, model_type)
     max_len = int(config.get("max_position_embeddings") or config.get("seq_length") or 2048)
     return ModelInfo(
