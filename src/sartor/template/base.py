@@ -1,9 +1,9 @@
 """Template: renders canonical rows and encodes them into input_ids and labels."""
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from .errors import TemplateError
 from .generic import render_generic
-from .labels import label_tokens, select_spans, tokenize_with_offsets, truncate
+from .labels import label_tokens, select_spans, tokenize_batch_with_offsets, truncate
 from .messages import normalize_messages, normalize_tools
 from .meta import TemplateMeta, fill
 from .react import check_tools_prompt, parse_react_tool_calls, react_messages, react_stop_words, uses_react
@@ -42,6 +42,8 @@ class Template:
             if not self.special[name] and any("{{%s}}" % name in p for p in meta.pieces()):
                 raise TemplateError(f"template {meta.template_type!r} needs the tokenizer's "
                                     f"{name.lower()}_token, but the tokenizer has none")
+        # every piece with the special tokens filled in, once (pieces without values are filled per message)
+        self._filled = {p: fill(p, **self.special) for p in meta.pieces()}
         self.adds_bos = bool(meta.auto_bos and self.special["BOS"]) and _tokenizer_adds_bos(tokenizer)
         self.eots = [e for e in (self.piece("eot"), self.special["EOS"]) if e]
         self.stop_words = self._stop_words() + react_stop_words(self.tools_prompt)
@@ -49,6 +51,8 @@ class Template:
     # -- pieces -------------------------------------------------------------------------------
     def fill(self, piece: Optional[str], **values: Any) -> str:
         """A piece with the tokenizer's special tokens and the given values filled in."""
+        if not values and piece in self._filled:
+            return self._filled[piece]
         return fill(piece or "", **self.special, **values)
 
     def piece(self, name: str) -> str:
@@ -91,10 +95,29 @@ class Template:
     # -- encoding ------------------------------------------------------------------------------
     def encode(self, row: dict) -> Optional[dict]:
         """`{"input_ids", "labels", "length"}` for one canonical row; None when the row is longer than
-        max_length and truncation_strategy is 'delete'."""
+        max_length and truncation_strategy is 'delete'. The batch-of-one case of `encode_batch`."""
+        return self.encode_batch([row])[0]
+
+    def encode_batch(self, rows: Sequence[dict]) -> list[Optional[dict]]:
+        """`encode` for many rows: render each, tokenise all texts in one call of the fast tokenizer,
+        then label each row's tokens from their character offsets."""
+        prepared = [self.training_text(row) for row in rows]
+        all_ids, all_offsets = tokenize_batch_with_offsets(self.tokenizer, [text for text, _ in prepared])
+        out: list[Optional[dict]] = []
+        for ids, offsets, (_, spans) in zip(all_ids, all_offsets, prepared):
+            labels = list(ids) if spans is None else label_tokens(ids, offsets, spans)
+            result = truncate(ids, labels, self.max_length, self.truncation_strategy)
+            out.append(None if result is None else
+                       {"input_ids": result[0], "labels": result[1], "length": len(result[0])})
+        return out
+
+    def training_text(self, row: dict) -> tuple[str, Optional[list[tuple[int, int]]]]:
+        """The text a canonical row trains on and the sorted character spans that carry loss
+        (None: every token does, --loss_scale all). Appends EOS after a final answer where the
+        template says so (see TemplateMeta.train_eos)."""
         if not isinstance(row, dict) or "messages" not in row:
             raise TemplateError("a row must be a dict with a 'messages' list")
-        messages = normalize_messages(row["messages"])
+        messages = row["messages"]  # render_spans checks them: roles and loss flags are as given
         rendered = self.render_spans(messages, row.get("tools"))
         text, all_spans = rendered.text, rendered.spans
         eos = getattr(self.tokenizer, "eos_token", None)
@@ -102,17 +125,9 @@ class Template:
             start, _, idx = all_spans[-1]  # the final answer's span runs on through its closing text and EOS
             text += eos
             all_spans = [*all_spans[:-1], (start, len(text), idx)]
-        ids, offsets = tokenize_with_offsets(self.tokenizer, text)
         if self.loss_scale == "all":
-            labels = list(ids)
-        else:
-            spans = select_spans(all_spans, messages, self.loss_scale)
-            labels = label_tokens(ids, offsets, spans)
-        result = truncate(ids, labels, self.max_length, self.truncation_strategy)
-        if result is None:
-            return None
-        ids, labels = result
-        return {"input_ids": ids, "labels": labels, "length": len(ids)}
+            return text, None
+        return text, select_spans(all_spans, messages, self.loss_scale)
 
     def _appends_eos(self, text: str, final_span: tuple[int, int, int]) -> bool:
         """Whether training appends EOS after the final answer (see TemplateMeta.train_eos)."""

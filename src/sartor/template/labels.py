@@ -1,18 +1,24 @@
-"""Labels from character spans: tokenise the whole text once, mark tokens by their offsets."""
-from typing import Any, Optional
+"""Labels from character spans: tokenise whole texts (a batch at a time), mark tokens by their offsets."""
+from bisect import bisect_left
+from operator import itemgetter
+from typing import Any, Optional, Sequence
 
 from .errors import TemplateError
 
 IGNORE_INDEX = -100
+_START = itemgetter(0)
 
 
-def tokenize_with_offsets(tokenizer: Any, text: str) -> tuple[list[int], list[tuple[int, int]]]:
-    """Ids of `text` (no special tokens added) and each token's character offsets."""
+def tokenize_batch_with_offsets(tokenizer: Any, texts: Sequence[str]) -> tuple[list[list[int]], list[list]]:
+    """Ids and character offsets of every text, from one call of the fast tokenizer (no special tokens added)."""
+    if not texts:
+        return [], []
     try:
-        enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        enc = tokenizer(list(texts), add_special_tokens=False, return_offsets_mapping=True,
+                        return_attention_mask=False, return_token_type_ids=False)
     except NotImplementedError:
         raise TemplateError("encoding needs a fast tokenizer (one that returns offsets)") from None
-    return list(enc["input_ids"]), [tuple(o) for o in enc["offset_mapping"]]
+    return enc["input_ids"], enc["offset_mapping"]
 
 
 def select_spans(spans: list[tuple[int, int, int]], messages: list[dict],
@@ -31,9 +37,23 @@ def select_spans(spans: list[tuple[int, int, int]], messages: list[dict],
     return sorted(chosen)
 
 
-def label_tokens(ids: list[int], offsets: list[tuple[int, int]], spans: list[tuple[int, int]]) -> list[int]:
-    """A token is labelled when its first character lies inside a span."""
+def label_tokens(ids: list[int], offsets: Sequence[Sequence[int]], spans: list[tuple[int, int]]) -> list[int]:
+    """A token is labelled when its first character lies inside a span (`spans` sorted by start)."""
     labels = [IGNORE_INDEX] * len(ids)
+    if not spans:
+        return labels
+    if isinstance(offsets, list) and offsets == sorted(offsets):  # tokens in text order (fast tokenizers): bisect
+        for start, end in spans:
+            i = bisect_left(offsets, start, key=_START)
+            j = bisect_left(offsets, end, lo=i, key=_START)
+            labels[i:j] = ids[i:j]
+        return labels
+    return _label_tokens_scan(ids, offsets, spans, labels)
+
+
+def _label_tokens_scan(ids: list[int], offsets: Sequence[Sequence[int]], spans: list[tuple[int, int]],
+                       labels: list[int]) -> list[int]:
+    """label_tokens for offsets out of text order: one pass with a cursor over the spans."""
     k = 0
     for t, (start, _end) in enumerate(offsets):
         while k < len(spans) and spans[k][1] <= start:
