@@ -1,6 +1,7 @@
-"""Encode standardised rows into input_ids and labels with a template, eagerly or lazily."""
+"""Encode standardised rows into input_ids and labels with a template, eagerly (a batch at a time) or lazily."""
 from typing import Any, Callable, Optional
 
+import pyarrow as pa
 import torch
 
 from ..utils.errors import SartorError
@@ -15,35 +16,60 @@ def _decoder() -> Callable[[dict], dict]:
     return decode_row
 
 
+# Rows per datasets.map batch: one tokenizer call each. Past a few hundred rows a bigger batch gains nothing
+# and only holds more Python lists in memory.
+BATCH_SIZE = 256
+# The column types encoding has always written (datasets stores input_ids as int32); given, not inferred.
+_SCHEMA = pa.schema([("input_ids", pa.list_(pa.int32())), ("labels", pa.list_(pa.int64())), ("length", pa.int64())])
+
+
 class _Encoder:
-    """Picklable row encoder for datasets.map (multi-process safe)."""
+    """Picklable encoder (multi-process safe): one row (`__call__`, for lazy encoding) or a batch of columns
+    (`encode_columns`, for datasets.map(batched=True)) through template.encode_batch."""
 
     def __init__(self, template: Any):
         self.template = template
         self.decode = _decoder()
 
     def __call__(self, row: dict) -> dict:
+        return self._encode([row])[0]
+
+    def encode_columns(self, batch: Any) -> dict[str, list]:
+        """A batch as datasets.map gives it (column -> values) encoded into input_ids, labels and length."""
+        keys = list(batch.keys())
+        rows = [dict(zip(keys, values)) for values in zip(*(batch[k] for k in keys))]
+        outs = self._encode(rows)
+        return {"input_ids": [o["input_ids"] for o in outs], "labels": [o["labels"] for o in outs],
+                "length": [o["length"] for o in outs]}
+
+    def encode_table(self, batch: Any) -> pa.Table:
+        """encode_columns as an Arrow table with the column types given (no type inference per batch)."""
+        cols = self.encode_columns(batch)
+        return pa.Table.from_pydict(cols, schema=_SCHEMA)
+
+    def _encode(self, rows: list[dict]) -> list[dict]:
         try:
-            out = self.template.encode(self.decode(row))
+            outs = self.template.encode_batch([self.decode(r) for r in rows])
         except ValueError as e:
             raise SartorError(f"cannot encode a row: {e}") from None
-        if out is None:
-            return {"input_ids": [], "labels": [], "length": 0}
-        return {"input_ids": out["input_ids"], "labels": out["labels"], "length": len(out["input_ids"])}
+        empty = {"input_ids": [], "labels": [], "length": 0}  # over max_length (delete): dropped afterwards
+        return [empty if out is None else out for out in outs]
 
 
 def encode_dataset(dataset, template: Any, num_proc: int = 1, load_from_cache_file: bool = True, desc: str = "encode",
-                   validation: bool = False):
-    """Map every row through template.encode; rows over max_length (delete strategy) are dropped and counted.
-    Validation data left empty that way is None (no evaluation); training data left empty is an error."""
+                   validation: bool = False, batch_size: int = BATCH_SIZE):
+    """Encode every row with template.encode_batch, `batch_size` rows per tokenizer call (over `num_proc`
+    processes); rows over max_length (delete strategy) are dropped and counted. Validation data left empty that
+    way is None (no evaluation); training data left empty is an error."""
     if dataset is None:
         return None
     columns = list(dataset.column_names or [])
-    kwargs = {"remove_columns": columns}
+    kwargs: dict[str, Any] = {"remove_columns": columns, "batched": True, "batch_size": batch_size}
     if hasattr(dataset, "num_rows"):
         kwargs.update(num_proc=num_proc if num_proc > 1 and len(dataset) >= 2 * num_proc else None,
                       load_from_cache_file=load_from_cache_file, desc=desc)
-    encoded = dataset.map(_Encoder(template), **kwargs)
+    encoder = _Encoder(template)
+    encoded = dataset.map(encoder.encode_table if hasattr(dataset, "num_rows") else encoder.encode_columns, **kwargs)
     return drop_over_length(encoded, desc, validation)
 
 
