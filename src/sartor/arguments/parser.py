@@ -4,15 +4,14 @@ Precedence: dataclass defaults < YAML config < command-line flags. Older flag na
 accepted with a deprecation warning; an unknown flag is an error naming the closest one."""
 import dataclasses
 import difflib
-import functools
 import os
 import sys
 import typing
-from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 
+from ..compat.transformers import training_args_fields
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
 from .aliases import ALIASES, new_names
@@ -26,31 +25,6 @@ def field_types(cls: type) -> dict[str, Any]:
     """The flags of an argument class and their types (internal fields such as explicit_flags are no flags)."""
     hints = typing.get_type_hints(cls)
     return {f.name: hints.get(f.name, f.type) for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
-
-
-@functools.lru_cache(maxsize=1)
-def _training_args_fields() -> frozenset[str]:
-    """The field names of the installed transformers' TrainingArguments.
-
-    Read from its source file (a few milliseconds) rather than by importing it, which pulls in torch, peft and
-    more (seconds): a misspelt flag is reported at once. Falls back to the import if the source cannot be read."""
-    import ast
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec("transformers")  # a top-level name: found without importing it
-        source = Path(spec.submodule_search_locations[0]) / "training_args.py"
-        tree = ast.parse(source.read_text(encoding="utf-8"))
-        cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "TrainingArguments")
-        names = frozenset(n.target.id for n in cls.body if isinstance(n, ast.AnnAssign)
-                          and isinstance(n.target, ast.Name) and "ClassVar" not in ast.unparse(n.annotation))
-        if len(names) > 50:
-            return names
-    except Exception:  # noqa: BLE001 - any surprise: ask the class itself
-        pass
-    from transformers import TrainingArguments
-
-    return frozenset(f.name for f in dataclasses.fields(TrainingArguments))
 
 
 def _split_argv(argv: list[str]) -> tuple[list[str], list[tuple[str, list[str]]]]:
@@ -109,7 +83,7 @@ def _apply(cls: type, types: dict, values: dict, name: str, raw: Any, explicit: 
                 raise SartorError(f"--{name} stands for --{new}, which `{_command_of(cls)}` does not take")
             _apply(cls, types, values, new, v, explicit, extra, allow_training_args, "alias", appended)
         return
-    if allow_training_args and name in _training_args_fields():
+    if allow_training_args and name in training_args_fields():
         extra[name] = raw[0] if isinstance(raw, list) and len(raw) == 1 else raw
         explicit.add(name)
         return

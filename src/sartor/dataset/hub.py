@@ -31,6 +31,8 @@ def load_from_modelscope(
     dataset_id: str, subset: Optional[str], split: str, *, token: Optional[str], streaming: bool, num_proc: int
 ) -> HubData:
     """One subset/split of a ModelScope dataset, converted to a Hugging Face (Iterable)Dataset."""
+    from ..compat.modelscope import streamed_hf_dataset
+
     try:
         from modelscope import MsDataset
     except ImportError:
@@ -42,8 +44,9 @@ def load_from_modelscope(
     if token:
         kwargs["token"] = token
     dataset = MsDataset.load(dataset_id, **kwargs)
-    if streaming and hasattr(dataset, "_hf_ds"):
-        dataset = dataset._hf_ds
+    wrapped = streamed_hf_dataset(dataset) if streaming else None
+    if wrapped is not None:
+        dataset = wrapped
         if not isinstance(dataset, datasets.IterableDataset):
             dataset = dataset.to_iterable_dataset()
     if hasattr(dataset, "to_hf_dataset"):

@@ -2,28 +2,26 @@
 
 Rows are left-padded: every row's last token sits in the last column, and the attention mask
 marks the real tokens. Only transformers' plain `DynamicCache` of `DynamicLayer`s can be edited
-this way; other caches (sliding windows, linear attention) are left alone, and the scheduler then
-lets new requests in only when the batch is empty."""
+this way (its layers' tensors are reached through compat.transformers); other caches (sliding windows,
+linear attention) are left alone, and the scheduler then lets new requests in only when the batch is empty."""
 from typing import Any
 
 import torch
 
+from ..compat.transformers import cache_layers, layer_kv, set_layer_kv
+
 
 def is_editable(cache: Any) -> bool:
     """Whether rows can be added to and removed from this cache."""
-    from transformers.cache_utils import DynamicCache, DynamicLayer
-
-    if type(cache) is not DynamicCache or not getattr(cache, "layers", None):
-        return False
-    return all(type(layer) is DynamicLayer and layer.is_initialized for layer in cache.layers)
+    return cache_layers(cache) is not None
 
 
 def select_rows(cache: Any, mask: torch.Tensor, keep: list[int]) -> torch.Tensor:
     """Keep the rows `keep` of the cache (in place) and of the mask (returned)."""
     index = torch.tensor(keep, dtype=torch.long, device=mask.device)
-    for layer in cache.layers:
-        layer.keys = layer.keys.index_select(0, index.to(layer.keys.device))
-        layer.values = layer.values.index_select(0, index.to(layer.values.device))
+    for layer in cache_layers(cache):
+        keys, values = layer_kv(layer)
+        set_layer_kv(layer, keys.index_select(0, index.to(keys.device)), values.index_select(0, index.to(values.device)))
     return mask.index_select(0, index)
 
 
@@ -33,9 +31,9 @@ def trim_left(cache: Any, mask: torch.Tensor) -> torch.Tensor:
     first = int(used[0]) if used.numel() else mask.shape[1]
     if first == 0:
         return mask
-    for layer in cache.layers:
-        layer.keys = layer.keys[..., first:, :]
-        layer.values = layer.values[..., first:, :]
+    for layer in cache_layers(cache):
+        keys, values = layer_kv(layer)
+        set_layer_kv(layer, keys[..., first:, :], values[..., first:, :])
     return mask[:, first:]
 
 
@@ -52,7 +50,8 @@ def append_rows(cache: Any, mask: torch.Tensor, other: Any, other_mask: torch.Te
     returns the joined mask."""
     a, b = mask.shape[1], other_mask.shape[1]
     width = max(a, b)
-    for layer, new in zip(cache.layers, other.layers):
-        layer.keys = torch.cat([_pad_left(layer.keys, width - a, 2), _pad_left(new.keys, width - b, 2)], 0)
-        layer.values = torch.cat([_pad_left(layer.values, width - a, 2), _pad_left(new.values, width - b, 2)], 0)
+    for layer, new in zip(cache_layers(cache), cache_layers(other)):
+        (keys, values), (new_keys, new_values) = layer_kv(layer), layer_kv(new)
+        set_layer_kv(layer, torch.cat([_pad_left(keys, width - a, 2), _pad_left(new_keys, width - b, 2)], 0),
+                     torch.cat([_pad_left(values, width - a, 2), _pad_left(new_values, width - b, 2)], 0))
     return torch.cat([_pad_left(mask, width - a, 1), _pad_left(other_mask, width - b, 1)], 0)

@@ -16,6 +16,7 @@ from typing import Any, Callable, ContextManager, Optional
 
 import torch
 
+from ..compat.transformers import cache_argument, returned_cache
 from ..utils.logging import get_logger
 from . import kv_cache
 from .detokenize import IncrementalDetokenizer, StopStringFilter
@@ -219,8 +220,7 @@ class BatchScheduler:
         return admitted
 
     def _forward(self, cache: Any = None, **kwargs: Any) -> Any:
-        """One forward pass with the KV cache. transformers 5.24 renamed the forward's `past_key_values` to
-        `cache` (the old name goes in 5.40): pass whichever this model's forward takes."""
+        """One forward pass with the KV cache, under the name this model's forward takes (compat.transformers)."""
         model = self.get_model()
         if self._logits_to_keep is None:
             import inspect
@@ -231,7 +231,7 @@ class BatchScheduler:
             except (TypeError, ValueError):
                 params = {}
             self._logits_to_keep = "logits_to_keep" in params
-            self._cache_name = "cache" if "cache" in params else "past_key_values"
+            self._cache_name = cache_argument(params)
         if self._logits_to_keep:
             kwargs["logits_to_keep"] = 1
         if cache is not None:
@@ -256,7 +256,7 @@ class BatchScheduler:
         mask = torch.cat([mask, mask.new_ones(len(running), 1)], 1)
         positions = (mask.sum(1, keepdim=True) - 1)
         out = self._forward(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache)
-        cache = _cache_of(out)
+        cache = returned_cache(out)
         self._emit(running, out.logits[:, -1])
         self.stats.steps += 1
         keep = [i for i, s in enumerate(running) if not s.done and not s.req.aborted]
@@ -282,7 +282,7 @@ class BatchScheduler:
         out = self._forward(input_ids=torch.tensor(ids, device=device), attention_mask=mask, position_ids=positions)
         self.stats.prompt_tokens += sum(len(s.req.prompt_ids) for s in seqs)
         self._emit(seqs, out.logits[:, -1])
-        cache = _cache_of(out)
+        cache = returned_cache(out)
         keep = [i for i, s in enumerate(seqs) if not s.done and not s.req.aborted]
         if len(keep) < len(seqs) and keep and kv_cache.is_editable(cache):
             mask = kv_cache.trim_left(cache, kv_cache.select_rows(cache, mask, keep))
@@ -335,9 +335,3 @@ class BatchScheduler:
             if not seq.done:
                 seq.done = True
                 self._send(seq, GenerationEvent("", [], [], len(seq.req.prompt_ids), seq.n, True, "error", error))
-
-
-def _cache_of(out: Any) -> Any:
-    """The KV cache a forward returned (`cache` from transformers 5.24, `past_key_values` before)."""
-    cache = getattr(out, "cache", None)
-    return cache if cache is not None else getattr(out, "past_key_values", None)

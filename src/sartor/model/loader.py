@@ -112,9 +112,9 @@ def _quant_config(quant_method: Optional[str], quant_bits: Optional[int], dtype,
 def _attn_impl(name: Optional[str]) -> str:
     impl = _ATTN.get(name or "sdpa", name or "sdpa")
     if impl == "flash_attention_2":
-        from transformers.utils import is_flash_attn_2_available
+        from ..compat.transformers import flash_attn_2_available
 
-        if not is_flash_attn_2_available():
+        if not flash_attn_2_available():
             raise SartorError("--attn_impl flash_attn needs the flash-attn package on a CUDA GPU: pip install flash-attn")
     return impl
 
@@ -163,7 +163,9 @@ def _place_on_rank_group(kwargs: dict) -> None:
                              torch.cuda.device_count())
     kwargs["device_map"], kwargs["max_memory"] = rank_device_map(
         kwargs["device_map"], kwargs.get("max_memory"), group, lambda i: torch.cuda.mem_get_info(i)[0])
-    os.environ["ACCELERATE_BYPASS_DEVICE_MAP"] = "true"  # accelerate then wraps the multi-GPU model in DDP
+    from ..compat.accelerate import bypass_device_map
+
+    bypass_device_map()  # accelerate then wraps the multi-GPU model in DDP
     get_logger().info(f"model parallel on GPUs {group} of this rank")
 
 

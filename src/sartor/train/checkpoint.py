@@ -4,16 +4,17 @@
 A process killed during a save leaves at most a tmp-checkpoint-N/ leftover, which every reader of checkpoints
 skips (core.checkpoints.checkpoints_of) and the next save in that run directory removes. Deleting a checkpoint (rotation by
 --save_total_limit, or one of the same step being replaced) renames it to tmp-checkpoint-N.old/ first, so a
-checkpoint-N/ is never half deleted either. transformers 5.25's Trainer writes straight into checkpoint-N/;
-AtomicCheckpoints replaces its `_save_checkpoint` with the same steps in this order."""
+checkpoint-N/ is never half deleted either. transformers' Trainer writes straight into checkpoint-N/;
+AtomicCheckpoints replaces its private `_save_checkpoint` with the same steps in this order (the steps, and the
+signatures of the private methods called, are declared and checked in compat.transformers)."""
 import os
 import shutil
 from pathlib import Path
 from typing import Optional
 
-from transformers.trainer_callback import ExportableState
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, SaveStrategy
 
+from ..compat.transformers import export_callback_states
 from ..core.checkpoints import STAGING_PREFIX, STATE_FILE, checkpoints_of, why_incomplete
 from ..core.runs import ARGS_FILE
 
@@ -112,7 +113,7 @@ class AtomicCheckpoints:
             self._save_rng_state(staging)
         self._track_best_checkpoint(run_dir, final)
         if self.args.should_save:
-            self._export_callback_states()
+            export_callback_states(self)
             self.state.save_to_json(os.path.join(staging, STATE_FILE))
             args_json = os.path.join(self.args.output_dir, ARGS_FILE)  # so a checkpoint stands alone
             if os.path.isfile(args_json):
@@ -134,12 +135,3 @@ class AtomicCheckpoints:
         best = os.path.join(run_dir, f"{PREFIX_CHECKPOINT_DIR}-{self.state.best_global_step}")
         if best == final or why_incomplete(best) is None:
             self.state.best_model_checkpoint = best
-
-    def _export_callback_states(self) -> None:
-        """The states of stateful callbacks (early stopping, ...) and of TrainerControl, as transformers saves them."""
-        for cb in [cb for cb in self.callback_handler.callbacks + [self.control] if isinstance(cb, ExportableState)]:
-            name = cb.__class__.__name__
-            if isinstance(self.state.stateful_callbacks[name], list):
-                self.state.stateful_callbacks[name].append(cb.state())
-            else:
-                self.state.stateful_callbacks[name] = cb.state()

@@ -10,6 +10,7 @@ from typing import Any
 import torch
 from transformers import TrainerCallback
 
+from ..compat.accelerate import loss_scaler
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
 
@@ -46,9 +47,10 @@ class FiniteGuardCallback(TrainerCallback):
 
     def on_optimizer_step(self, args, state, control, **kw):
         acc = self.trainer.accelerator
-        if getattr(acc, "scaler", None) is not None and acc.optimizer_step_was_skipped:
+        scaler = loss_scaler(acc)
+        if scaler is not None and acc.optimizer_step_was_skipped:
             self.skipped += 1
-            scale = acc.scaler.get_scale()
+            scale = scaler.get_scale()
             get_logger().warning(f"step {state.global_step + 1}: the float16 loss scaler skipped this step (gradients "
                                  f"overflowed; scale now {scale:g}; {self.skipped} skipped so far)")
 
@@ -57,7 +59,7 @@ class FiniteGuardCallback(TrainerCallback):
         if self.skipped:
             logs["skipped_steps"] = self.skipped
         norm = logs.get("grad_norm")
-        scaled = getattr(self.trainer.accelerator, "scaler", None) is not None
+        scaled = loss_scaler(self.trainer.accelerator) is not None
         if isinstance(norm, float) and not math.isfinite(norm) and not scaled:
             raise NonFiniteError(f"step {step}: the gradient norm is {norm}; stopped before any weight is saved. "
                                  f"{_precision_hint(args).capitalize()}")

@@ -11,15 +11,16 @@ one chunk of float32 logits is alive. Two routes:
 
 Both return the summed loss, the trained-position mask and whether each trained token was predicted
 right; they equal the plain full-logits computation (tested)."""
-import inspect
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
+from ..compat.torch import compiled_inner
+from ..compat.transformers import logits_are_head_of_hidden, takes_logits_mask
+
 CHUNK = 4096
-_SCALED_LOGITS = ("final_logit_softcapping", "logit_scale", "logits_scaling", "output_multiplier_scale")
 
 
 def trained_positions(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -58,28 +59,28 @@ def chunked_ce(rows: torch.Tensor, targets: torch.Tensor, head: torch.nn.Module 
 
 
 def _unwrap(model: Any) -> Any:
-    """The model inside DDP / DeepSpeed (`.module`) and torch.compile (`._orig_mod`) wrappers."""
+    """The model inside DDP / DeepSpeed (`.module`) and torch.compile wrappers."""
     while True:
         inner = getattr(model, "module", None)
         if not isinstance(inner, torch.nn.Module):
-            inner = getattr(model, "_orig_mod", None)
-        if not isinstance(inner, torch.nn.Module):
+            inner = compiled_inner(model)
+        if inner is None:
             return model
         model = inner
 
 
 def accepts_logits_to_keep(model: Any) -> bool:
-    try:
-        return "logits_to_keep" in inspect.signature(_unwrap(model).forward).parameters or \
-            "logits_to_keep" in inspect.signature(_unwrap(model).get_base_model().forward).parameters
-    except (AttributeError, ValueError, TypeError):
-        return False
+    """Whether the model's forward (or, under PEFT, its base model's) takes a boolean `logits_to_keep` mask."""
+    inner = _unwrap(model)
+    if takes_logits_mask(inner.forward):
+        return True
+    base = getattr(inner, "get_base_model", None)
+    return base is not None and takes_logits_mask(base().forward)
 
 
 def can_split_head(model: Any) -> bool:
     """Whether the decoder and output layer can be called apart (plain logits = lm_head(hidden))."""
-    config = getattr(model, "config", None)
-    if config is None or any(getattr(config, k, None) not in (None, 1, 1.0) for k in _SCALED_LOGITS):
+    if not logits_are_head_of_hidden(getattr(model, "config", None)):
         return False
     try:
         return model.get_decoder() is not None and model.get_output_embeddings() is not None

@@ -6,7 +6,7 @@ PEFT's LoRA layers would still copy each activation to the adapter's float32 bef
 back to 16 bits for the matmul, and upcast the layer's output for the sum: two activation copies per
 adapted layer, forward and backward, for nothing. Autocast already runs the adapter's matmuls in 16 bits
 with its float32 master weights, so while it is on the layers take their input as it comes
-(`cast_input_dtype_enabled`, the switch behind `peft.helpers.disable_input_dtype_casting`). The switch
+(compat.peft.set_adapter_input_casting: the switch behind `peft.helpers.disable_input_dtype_casting`). The switch
 stays off through the backward pass too: gradient checkpointing recomputes the forward there (under the
 autocast state it saved) and must see the same dtypes. Outside autocast (CPU training, evaluation without
 mixed precision, generation) nothing changes."""
@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 import torch
+
+from ..compat.peft import input_casting_layers, set_adapter_input_casting
 
 
 class AdapterInputs:
@@ -24,10 +26,7 @@ class AdapterInputs:
 
     def layers(self, model: Any) -> list:
         if self._layers is None:
-            from peft.tuners.tuners_utils import BaseTunerLayer
-
-            self._layers = [m for m in model.modules()
-                            if isinstance(m, BaseTunerLayer) and hasattr(m, "cast_input_dtype_enabled")]
+            self._layers = input_casting_layers(model)
         return self._layers
 
     @contextmanager
@@ -37,14 +36,11 @@ class AdapterInputs:
             yield
             return
         layers = self.layers(model)
-        saved = [m.cast_input_dtype_enabled for m in layers]
-        for m in layers:
-            m.cast_input_dtype_enabled = False
+        saved = set_adapter_input_casting(layers, False)
         try:
             yield
         finally:
-            for m, value in zip(layers, saved):
-                m.cast_input_dtype_enabled = value
+            set_adapter_input_casting(layers, saved)
 
     @contextmanager
     def autocast(self, accelerator: Any, model: Any, device_type: str, dtype: torch.dtype | None) -> Iterator[bool]:

@@ -124,10 +124,12 @@ def padding_free_for(model: Any, requested: bool | None) -> bool:
     Unset means on with CUDA and off on CPU, where building the block mask costs more than the padding."""
     import torch
 
+    from ..compat.transformers import is_library_model
+
     if requested is None:
         requested = torch.cuda.is_available()
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    native = type(base).__module__.startswith("transformers.models.")
+    native = is_library_model(type(base))
     if requested and not native:
         get_logger().warning(f"{type(base).__name__} comes from the model's own code: padded batches instead of "
                              "padding-free ones (its attention may not honour restarting position ids)")

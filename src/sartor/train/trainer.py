@@ -5,6 +5,7 @@ from contextlib import ExitStack
 import torch
 from transformers import Trainer
 
+from ..compat.transformers import require_trainer_api
 from .checkpoint import AtomicCheckpoints
 from .guards import FiniteGuardCallback, check_loss
 from .loss import causal_lm_loss
@@ -17,6 +18,7 @@ class SartorTrainer(AtomicCheckpoints, Trainer):
 
     def __init__(self, *args, acc_strategy: str = "token", generation_evaluator=None,
                  activation_offloading: bool = False, **kwargs):
+        require_trainer_api()  # the private Trainer methods overridden and called here and in checkpoint.py
         super().__init__(*args, **kwargs)
         self.activation_offloading = activation_offloading
         from transformers.trainer_callback import PrinterCallback, ProgressCallback
@@ -25,8 +27,6 @@ class SartorTrainer(AtomicCheckpoints, Trainer):
             self.remove_callback(cb)
         self.acc_strategy = acc_strategy
         self.generation_evaluator = generation_evaluator
-        # we count trained tokens across accumulation steps ourselves (see compute_loss)
-        self.model_accepts_loss_kwargs = True
         self._meter, self._eval_meter = _meter(), _meter()
         self._adapter_inputs = AdapterInputs()
         self._autocast_on: bool | None = None
@@ -39,7 +39,8 @@ class SartorTrainer(AtomicCheckpoints, Trainer):
         return self._adapter_inputs.autocast(self.accelerator, self.model, device.type, half_dtype(self.args))
 
     def get_batch_samples(self, epoch_iterator, num_batches: int, device) -> tuple[list, torch.Tensor | None]:
-        """The micro-batches of one optimizer step and their number of trained tokens.
+        """The micro-batches of one optimizer step and their number of trained tokens (overrides an undocumented
+        Trainer method: compat.transformers.TRAINER_OVERRIDES declares and checks its signature).
 
         Counted by the rule of the loss (labels[..., 1:] != -100) whatever the model class:
         transformers counts unshifted labels for a class it maps to no loss type (GPT2LMHeadModel, remote-code

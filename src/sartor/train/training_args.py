@@ -7,6 +7,8 @@ from typing import Any
 import torch
 from transformers import TrainingArguments
 
+from ..compat import relied_on
+from ..compat.transformers import init_fields, rename_training_args
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
 from .distributed import parallel_kwargs
@@ -66,11 +68,8 @@ def build_training_args(args: Any, run_dir: str, has_eval: bool, torch_dtype: st
     )
     if not cuda and torch_dtype in ("bfloat16", "float16"):
         kwargs["use_cpu"] = True  # transformers asks for it before it allows 16-bit mixed precision without a GPU
-    known = set(TrainingArguments.__dataclass_fields__)
-    if "activation_checkpointing" in known:  # transformers >= 5.x renamed gradient_checkpointing
-        kwargs.update(activation_checkpointing=args.gradient_checkpointing, activation_checkpointing_kwargs={"use_reentrant": False})
-    else:
-        kwargs.update(gradient_checkpointing=args.gradient_checkpointing, gradient_checkpointing_kwargs={"use_reentrant": False})
+    # under the names the installed TrainingArguments takes (compat.transformers.rename_training_args, below)
+    kwargs.update(activation_checkpointing=args.gradient_checkpointing, activation_checkpointing_kwargs={"use_reentrant": False})
     kwargs.update(parallel_kwargs(args, activation_checkpointing=args.gradient_checkpointing))  # ddp, deepspeed, fsdp
     if args.group_by_length:
         kwargs["train_sampling_strategy"] = "group_by_length"
@@ -88,8 +87,11 @@ def build_training_args(args: Any, run_dir: str, has_eval: bool, torch_dtype: st
     for key in PRECISION_FLAGS:
         if key in passed and passed.pop(key) != kwargs[key]:
             raise SartorError(f"training_args {key} disagrees with --torch_dtype {torch_dtype}: use --torch_dtype")
-    kwargs.update(passed)
-    kwargs = {k: v for k, v in kwargs.items() if k in known}
+    kwargs.update(rename_training_args(passed))
+    kwargs = rename_training_args(kwargs)
+    unknown = sorted(set(kwargs) - init_fields())
+    if unknown:  # never dropped silently: a setting that does not reach the Trainer is a bug to hear about
+        raise SartorError(f"{relied_on('transformers', 'TrainingArguments')} takes no {', '.join(unknown)}")
     try:
         return TrainingArguments(**kwargs)
     except (ValueError, TypeError) as e:

@@ -197,17 +197,6 @@ def test_streaming_needs_max_steps():
     assert args.streaming and args.max_steps == 10
 
 
-def test_training_args_fields_read_from_source_are_the_dataclass_fields():
-    """Unknown flags are checked against TrainingArguments' fields read from its source, without importing it."""
-    import dataclasses
-
-    from transformers import TrainingArguments
-
-    from sartor.arguments.parser import _training_args_fields
-
-    assert _training_args_fields() == {f.name for f in dataclasses.fields(TrainingArguments)}
-
-
 def test_deprecations_name_the_right_origin(caplog):
     import logging
 

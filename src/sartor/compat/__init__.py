@@ -1,0 +1,100 @@
+"""Every touch of an upstream library's internals, in one place, each with a test in tests/unit/compat/.
+
+A private or undocumented name, attribute, signature or behaviour of transformers, peft, accelerate or torch that
+Sartor relies on is reached through a named function of this package (transformers.py, peft.py, accelerate.py,
+torch.py, modelscope.py); the rest of the code calls that function. Public, documented API is used directly.
+Trainer methods that Sartor overrides although they are private stay in its Trainer subclasses; this package
+declares the signatures relied on and checks them (`transformers.require_trainer_api`). docs/DESIGN.md, "Upstream
+internals", lists every touch and its test.
+
+This package imports no other Sartor package than sartor.utils, and no upstream library at import time (the
+command line parses flags without loading transformers).
+
+Tested versions (TESTED below; pyproject.toml pins the same ranges). Importing this package warns once when an
+installed version lies outside them; it never fails for that alone. Why these bounds:
+- upper bounds: the next minor release is untested. Private Trainer methods, the DynamicCache layout and PEFT's
+  layer attributes change between minor releases without notice, so each new minor is admitted only once
+  tests/unit/compat/ passes on it.
+- transformers >= 5.23: tests/unit/compat/ passes on 5.23.0, 5.24.0 and 5.25.0. 5.23 is the oldest release whose
+  Trainer documents `loss_is_scaled_for_ga` as the way a subclass that computes its own loss says how it is
+  scaled (the preference losses are per-batch means, SFT's loss is normalised over the optimizer step), and whose
+  models take a boolean [batch, seq] `logits_to_keep` mask (the loss computes logits for trained positions only).
+  5.24 renamed the forward's `past_key_values` to `cache`: both names are handled (`cache_argument`).
+- peft >= 0.20: tests/unit/compat/ passes on 0.20.0, 0.21.0 and 0.21.2 (`cast_input_dtype_enabled` on every
+  BaseTunerLayer, which peft.helpers.disable_input_dtype_casting flips).
+- accelerate >= 1.14: tests/unit/compat/ passes on 1.14.0, 1.15.0 and 1.16.0 (ACCELERATE_BYPASS_DEVICE_MAP, the
+  Accelerator's `scaler`).
+- torch >= 2.4, < 3: the one torch touch is `_orig_mod` of torch.compile's wrapper, there since torch 2.0; 2.4 is
+  the project's floor for its other uses.
+"""
+import functools
+import importlib.metadata
+from typing import Optional
+
+from ..utils.errors import SartorError
+from ..utils.logging import get_logger
+
+# library -> (lowest tested version, first version not tested); pyproject.toml's dependencies say the same
+TESTED: dict[str, tuple[str, str]] = {
+    "transformers": ("5.23.0", "5.26"),
+    "peft": ("0.20.0", "0.22"),
+    "accelerate": ("1.14.0", "1.17"),
+    "torch": ("2.4", "3"),
+}
+
+
+class UpstreamChanged(SartorError):
+    """An installed upstream library no longer has an internal Sartor relies on (see the message for which)."""
+
+
+def installed_version(library: str) -> Optional[str]:
+    """The installed distribution's version, or None when it is not installed."""
+    try:
+        return importlib.metadata.version(library)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _release(version: str) -> tuple[int, ...]:
+    """The numeric release of a version string: '2.13.0+cpu' -> (2, 13, 0), '5.26.0.dev0' -> (5, 26, 0)."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(version).release
+    except InvalidVersion:
+        return ()
+
+
+def is_tested(library: str, version: str) -> bool:
+    """Whether `version` of `library` lies in the tested range (a pre-release of the first untested version does not)."""
+    low, high = TESTED[library]
+    release = _release(version)
+    return bool(release) and _release(low) <= release < _release(high)
+
+
+def untested_versions() -> list[str]:
+    """One line per installed library outside its tested range."""
+    lines = []
+    for library, (low, high) in TESTED.items():
+        version = installed_version(library)
+        if version is not None and not is_tested(library, version):
+            lines.append(f"{library} {version} is outside the tested range >={low},<{high}")
+    return lines
+
+
+@functools.lru_cache(maxsize=1)
+def warn_untested_versions() -> list[str]:
+    """Warn once per process about libraries outside their tested ranges; returns the lines warned."""
+    lines = untested_versions()
+    if lines:
+        get_logger().warning("; ".join(lines) + ": Sartor relies on some of their internals (sartor/compat), which "
+                             "may have changed; pip install 'sartor' pins the tested versions")
+    return lines
+
+
+def relied_on(library: str, thing: str) -> str:
+    """The start of a message about something Sartor relies on: '<library> <version>: <thing>'."""
+    return f"{library} {installed_version(library) or '(not installed)'}: {thing}"
+
+
+warn_untested_versions()
