@@ -9,7 +9,7 @@ import os
 import pytest
 
 from sartor.template import TEMPLATE_MAPPING
-from sartor.train import setup
+from sartor.core import resolve
 
 PLUGIN = '''
 from sartor.template import TemplateMeta, register_template
@@ -26,7 +26,7 @@ def forget(tmp_path):
     """Forget the plug-in (as a new process would not know it); also after the test."""
     def run() -> None:
         TEMPLATE_MAPPING.pop("acme-chat", None)
-        setup._LOADED_REGISTERS.discard(os.path.realpath(tmp_path / "acme_register.py"))
+        resolve._LOADED_REGISTERS.discard(os.path.realpath(tmp_path / "acme_register.py"))
 
     run()
     yield run

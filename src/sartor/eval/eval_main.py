@@ -32,7 +32,8 @@ def eval_main(args: EvalArguments | None = None, **kwargs: Any) -> dict:
     """Evaluate a model or checkpoint on --val_dataset (or the run's own validation split)."""
     from ..infer.dataset_infer import infer_dataset
     from ..infer.engine import RequestConfig
-    from ..infer.infer_main import _rows_for_dataset_mode, prepare_engine
+    from ..core.data import validation_rows
+    from ..infer.infer_main import prepare_engine
 
     args = args or EvalArguments(**kwargs)
     if not args.val_dataset and not args.load_dataset_config:
@@ -46,7 +47,7 @@ def eval_main(args: EvalArguments | None = None, **kwargs: Any) -> dict:
         specs = args.val_dataset or ["validation split"]
         for spec in specs:
             one = dataclasses.replace(args, val_dataset=[spec] if args.val_dataset else [])
-            rows = _rows_for_dataset_mode(one)
+            rows = validation_rows(one)
             if args.eval_limit:
                 rows = rows.select(range(min(args.eval_limit, len(rows))))
             name = os.path.basename(spec.split("#")[0].rstrip("/")) or spec

@@ -65,7 +65,7 @@ def _plan(args: Any, ckpt: Optional[str], method: Optional[str], bits: Optional[
 def _template_for(args: Any, model_dir: str, tokenizer: Any, **kwargs: Any):
     from ..model.loader import resolve_model_info
     from ..template import get_template
-    from ..train.setup import choose_template, read_system
+    from ..core.resolve import choose_template, read_system
 
     info = resolve_model_info(args.model or model_dir, model_type=args.model_type, torch_dtype=args.torch_dtype,
                               use_hf=args.use_hf, revision=args.model_revision, token=args.hub_token)
@@ -78,7 +78,7 @@ def _eval_rows(args: Any) -> tuple[Any, str]:
     """Validation rows for the perplexity check: --val_dataset, else the validation split of --dataset
     (the checkpoint's own data by default), else built-in rows."""
     from ..dataset import load_dataset
-    from ..train.setup import load_data
+    from ..core.data import load_data
     from .quality import FALLBACK_ROWS
 
     if not (args.val_dataset or args.dataset):
@@ -102,7 +102,7 @@ def _eval_rows(args: Any) -> tuple[Any, str]:
 
 
 def _calibration(args: Any, template: Any) -> list[dict]:
-    from ..train.setup import load_data
+    from ..core.data import load_data
     from .quality import encode_rows
 
     train, _ = load_data(dataclasses.replace(args, val_dataset=[], split_dataset_ratio=0.0))
@@ -158,7 +158,7 @@ def export_main(args: ExportArguments | None = None, **kwargs: Any) -> dict:
     """Export as the arguments say; returns the paths written (and the hub url)."""
     from ..infer.load import ckpt_of, fill_from_checkpoint
     from ..core.runs import read_args
-    from ..train.setup import load_custom_register
+    from ..core.resolve import load_custom_register
     from .hub import check_push, push_folder
     from .merge import merge_checkpoint
     from .quantize import check_quant, default_bits

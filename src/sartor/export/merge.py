@@ -37,7 +37,7 @@ def merge_checkpoint(args: Any, ckpt: str, output_dir: Optional[str] = None) -> 
     from peft import PeftModel
 
     from ..model.loader import get_model_tokenizer
-    from ..train.setup import model_kwargs_of
+    from ..core.resolve import model_kwargs_of
 
     log = get_logger()
     out = Path(output_dir or f"{str(ckpt).rstrip('/')}-merged")

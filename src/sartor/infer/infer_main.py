@@ -10,7 +10,7 @@ def prepare_engine(args: Any):
     from ..model.loader import resolve_model_info
     from ..template import get_template
     from ..template.registry import check_template_type
-    from ..train.setup import choose_template, load_custom_register, read_system
+    from ..core.resolve import choose_template, load_custom_register, read_system
     from .engine import PtEngine
     from .load import ckpt_of, fill_from_checkpoint, is_adapter, load_model_for_inference
 
@@ -48,28 +48,6 @@ def prepare_engine(args: Any):
     return engine, args, ckpt
 
 
-def _rows_for_dataset_mode(args: Any):
-    from ..train.setup import load_data
-
-    if args.val_dataset:
-        from ..dataset import load_dataset
-
-        rows, _ = load_dataset(args.val_dataset, split_dataset_ratio=0.0, data_seed=args.data_seed, strict=args.strict,
-                               columns=args.columns, model_name=args.model_name, model_author=args.model_author,
-                               num_proc=args.dataset_num_proc, use_hf=args.use_hf, hub_token=args.hub_token,
-                               custom_dataset_info=args.custom_dataset_info,
-                               load_from_cache_file=args.load_from_cache_file)
-    else:
-        if not args.dataset:
-            raise SartorError("--load_dataset_config true needs a checkpoint whose args.json names its datasets")
-        _, rows = load_data(args)
-        if rows is None:
-            raise SartorError("the training run had no validation split (split_dataset_ratio 0); give --val_dataset")
-    if args.val_dataset_sample:
-        rows = rows.select(range(min(args.val_dataset_sample, len(rows))))
-    return rows
-
-
 def infer_main(args: InferArguments | None = None, **kwargs: Any) -> dict:
     """Run inference as the arguments say; returns what was produced."""
     args = args or InferArguments(**kwargs)
@@ -85,6 +63,7 @@ def infer_main(args: InferArguments | None = None, **kwargs: Any) -> dict:
 
 
 def _run(engine: Any, args: InferArguments, ckpt: Any) -> dict:
+    from ..core.data import validation_rows
     from .chat import chat_loop
     from .dataset_infer import default_result_path, infer_dataset
     from .engine import RequestConfig
@@ -96,7 +75,7 @@ def _run(engine: Any, args: InferArguments, ckpt: Any) -> dict:
         print(answer, flush=True)
         return {"response": answer}
     if args.val_dataset or args.load_dataset_config:
-        rows = _rows_for_dataset_mode(args)
+        rows = validation_rows(args)
         path = args.result_path or default_result_path(ckpt, args.model)
         results = infer_dataset(engine, rows, cfg, path)
         print(f"result_path: {path}")

@@ -69,7 +69,7 @@ def fill_from_checkpoint(args: Any, ckpt: str, with_dataset: bool = False) -> An
 def load_model_for_inference(args: Any, ckpt: Optional[str]):
     """(model, tokenizer) in eval mode: base + adapter for a LoRA checkpoint, the checkpoint itself when full."""
     from ..model.loader import get_model_tokenizer
-    from ..train.setup import model_kwargs_of
+    from ..core.resolve import model_kwargs_of
 
     kwargs = model_kwargs_of(args)
     if ckpt and not is_adapter(ckpt):

@@ -26,7 +26,7 @@ def load_reward_checkpoint(args: Any, ckpt: str) -> tuple[Any, Any, Any]:
     """(reward model in eval mode, tokenizer, ModelInfo): base + adapter (with its score head), or the full checkpoint."""
     from ..model.loader import load_tokenizer
     from ..train.preference.model import load_reward_model
-    from ..train.setup import model_kwargs_of
+    from ..core.resolve import model_kwargs_of
     from .load import is_adapter
 
     adapter = is_adapter(ckpt)
@@ -81,7 +81,7 @@ def query_messages(query: str) -> list[dict]:
 def reward_main(args: Any, ckpt: str) -> dict:
     """Score --query or the rows of a dataset with the reward model of `ckpt`."""
     from ..template import get_template
-    from ..train.setup import choose_template, read_system
+    from ..core.resolve import choose_template, read_system
     from .dataset_infer import default_result_path
     from .load import fill_from_checkpoint
 
@@ -96,10 +96,10 @@ def reward_main(args: Any, ckpt: str) -> dict:
         return {"score": score}
     if not (args.val_dataset or args.load_dataset_config):
         raise SartorError("a reward model scores conversations: give --query, --val_dataset or --load_dataset_config true")
+    from ..core.data import validation_rows
     from ..dataset.canonical import decode_row
-    from .infer_main import _rows_for_dataset_mode
 
-    rows = [decode_row(r) for r in _rows_for_dataset_mode(args)]
+    rows = [decode_row(r) for r in validation_rows(args)]
     scores = scorer.score([r["messages"] for r in rows])
     pairs = [(i, r) for i, r in enumerate(rows) if r.get("rejected_response") is not None]
     rejected = scorer.score([[*r["messages"][:-1], {"role": "assistant", "content": r["rejected_response"]}]

@@ -378,7 +378,7 @@ def build_vllm_engine(args: Any, ckpt: Optional[str]) -> VllmEngine:
     import_vllm()  # fail first, with the install hint
     from ..model.loader import load_tokenizer, resolve_model_info
     from ..template import get_template
-    from ..train.setup import choose_template, read_system
+    from ..core.resolve import choose_template, read_system
     from .load import is_adapter
 
     adapter = ckpt if ckpt and is_adapter(ckpt) else None

@@ -266,7 +266,7 @@ def plan(args: Any) -> dict[str, Any]:
     from ..model.loader import resolve_model_info
     from .distributed import fsdp_layout, fsdp_settings, planned_world
     from .ds_configs import offloads, resolve_deepspeed, zero_stage
-    from .setup import resolve
+    from ..core.resolve import resolve
 
     model = args.model
     if not model and args.model_type:

@@ -46,8 +46,9 @@ def rlhf_main(args: RLHFArguments | None = None, **kwargs: Any) -> dict:
     from .preference.data import KTOCollator, PairCollator, PreferenceEncoder, encode_preference_dataset
     from .preference.model import build_reference, disable_dropout, load_reward_model
     from .preference.trainer import PreferenceConfig, PreferenceTrainer
-    from .setup import (check_data_args, discard_if_failed, load_custom_register, load_data, make_run_dir, model_kwargs_of, resolve,
-                        training_attn_impl)
+    from ..core.data import check_data_args, load_data
+    from ..core.resolve import load_custom_register, model_kwargs_of, resolve
+    from .setup import discard_if_failed, make_run_dir, training_attn_impl
     from .hub_callback import hub_callbacks
     from .sft import finish
     from .training_args import build_training_args

@@ -1,63 +1,13 @@
-"""Steps shared by sft, pt and rlhf: resolve arguments, make the run directory, load data and model."""
-import dataclasses
-import importlib.util
-import os
+"""Steps of sft, pt and rlhf around a run: make the run directory, leave none behind for a run that never started,
+choose the attention for training. (Resolving arguments and loading data: core.resolve and core.data.)"""
 import re
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-from ..utils.errors import SartorError
-from ..utils.logging import get_logger
 from ..core.runs import default_output_dir, next_run_dir
-
-
-_LOADED_REGISTERS: set[str] = set()
-
-
-def load_custom_register(paths: list[str] | None) -> None:
-    """Import users' plug-in files that call register_model / register_template / register_dataset
-    (each file once per process)."""
-    for path in paths or []:
-        if not os.path.isfile(path):
-            raise SartorError(f"--custom_register_path {path}: no such file")
-        key = os.path.realpath(path)
-        if key in _LOADED_REGISTERS:
-            continue
-        spec = importlib.util.spec_from_file_location(f"sartor_custom_register_{len(_LOADED_REGISTERS)}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)  # type: ignore[union-attr]
-        _LOADED_REGISTERS.add(key)
-
-
-def read_system(system: str | None) -> str | None:
-    """--system text, or the contents of a .txt file it names."""
-    if system and system.endswith(".txt") and os.path.isfile(system):
-        return Path(system).read_text(encoding="utf-8").strip()
-    return system
-
-
-def choose_template(requested: str | None, registry_template: str | None, tokenizer: Any) -> str:
-    """--template, else the registry's, else the tokenizer's own chat template (jinja), else default."""
-    if requested:
-        return requested
-    if registry_template:
-        return registry_template
-    return "jinja" if getattr(tokenizer, "chat_template", None) else "default"
-
-
-def resolve(args: Any, info: Any, tokenizer: Any, **overrides: Any) -> Any:
-    """The arguments with every default that depends on the model filled in (what args.json records)."""
-    values = dict(
-        model_type=args.model_type or info.model_type,
-        template=choose_template(args.template, info.template, tokenizer),
-        system=read_system(args.system),
-        max_length=args.max_length or min(info.max_length, 8192),
-        torch_dtype=info.torch_dtype,
-    )
-    values.update(overrides)
-    return dataclasses.replace(args, **values)
+from ..utils.logging import get_logger
 
 
 def make_run_dir(args: Any) -> str:
@@ -87,33 +37,6 @@ def discard_if_failed(run_dir: str, is_main: bool) -> Iterator[None]:
         raise
 
 
-def check_data_args(args: Any) -> None:
-    """--dataset is given and every --dataset / --val_dataset names something loadable (before any heavy work)."""
-    from ..dataset.loader import check_dataset_sources
-
-    if not args.dataset:
-        raise SartorError("give --dataset (a registered name, a hub id or a local file)")
-    check_dataset_sources(list(args.dataset) + list(args.val_dataset or []), args.custom_dataset_info,
-                          args.model_name, args.model_author)
-
-
-def load_data(args: Any) -> tuple[Any, Any]:
-    """Standardised train and validation rows."""
-    from ..dataset import load_dataset
-
-    common = dict(data_seed=args.data_seed, num_proc=args.dataset_num_proc, streaming=args.streaming, strict=args.strict,
-                  columns=args.columns, model_name=args.model_name, model_author=args.model_author,
-                  custom_dataset_info=args.custom_dataset_info, load_from_cache_file=args.load_from_cache_file,
-                  use_hf=args.use_hf, hub_token=args.hub_token)
-    if not args.dataset:
-        raise SartorError("give --dataset (a registered name, a hub id or a local file)")
-    ratio = 0.0 if args.val_dataset else args.split_dataset_ratio
-    train, val = load_dataset(args.dataset, split_dataset_ratio=ratio, train_dataset_sample=args.max_train_samples, **common)
-    if args.val_dataset:
-        val, _ = load_dataset(args.val_dataset, split_dataset_ratio=0.0, **common)
-    return train, val
-
-
 def training_attn_impl(args: Any, info: Any) -> Optional[str]:
     """--attn_impl when given; else flash-attention 2 where it is installed and usable (a CUDA GPU, 16-bit weights,
     transformers' own model class): its varlen kernels take padding-free batches with no mask at all. Else None
@@ -136,7 +59,3 @@ def training_attn_impl(args: Any, info: Any) -> Optional[str]:
     return "flash_attn"
 
 
-def model_kwargs_of(args: Any) -> dict:
-    from ..arguments.model_args import ModelArguments
-
-    return {f.name: getattr(args, f.name) for f in dataclasses.fields(ModelArguments)}

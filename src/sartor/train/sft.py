@@ -12,7 +12,8 @@ from ..core.runs import default_output_dir, write_args
 def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
     """Train; return best/last checkpoint, best metric and the log history (with --dry_run, the plan)."""
     from ..export.hub import check_push
-    from .setup import check_data_args, load_custom_register
+    from ..core.data import check_data_args
+    from ..core.resolve import load_custom_register
 
     args = args or SftArguments(**kwargs)
     load_custom_register(args.custom_register_path)
@@ -39,7 +40,9 @@ def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
     from .callbacks import JsonlLogCallback, ProgressBarCallback, SaveLastCallback
     from .distributed import (check_same_init, check_world_args, init_distributed, main_process_first,
                               offset_rng_by_rank, remove_shared_datasets, share_datasets)
-    from .setup import discard_if_failed, load_data, make_run_dir, model_kwargs_of, resolve, training_attn_impl
+    from ..core.data import load_data
+    from ..core.resolve import model_kwargs_of, resolve
+    from .setup import discard_if_failed, make_run_dir, training_attn_impl
     from .trainer import SartorTrainer
     from .training_args import build_training_args
 
