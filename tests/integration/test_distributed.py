@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from sartor.cli.launch import launch_layout, torchrun_command, wants_dry_run
+from sartor.cli.launch import torchrun_command, wants_dry_run
+from sartor.core.world import launch_layout
 from sartor.model.loader import ddp_device_group, rank_device_map
 from sartor.train.distributed import World, get_world, planned_world
 from sartor.utils.errors import SartorError
@@ -37,7 +38,7 @@ def _run(cmd: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
 
 
 def _torchrun(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
-    from sartor.cli.launch import free_port
+    from sartor.core.world import free_port
 
     return _run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={free_port()}",
                  "-m", "sartor", "sft", *argv], cwd)
@@ -45,7 +46,7 @@ def _torchrun(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def _accelerate(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
     """`accelerate launch --multi_gpu --num_processes 2 -m sartor sft ...` (on a CPU machine its processes use gloo)."""
-    from sartor.cli.launch import free_port
+    from sartor.core.world import free_port
 
     return _run([sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
                  "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",

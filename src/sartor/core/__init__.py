@@ -1,5 +1,10 @@
 """The core layer: what train, infer, export, deploy, eval and ui share, over the building blocks.
 
-runs: run directory layout, args.json; checkpoints: complete/latest/best checkpoints, --ckpt_dir and
---resume_from_checkpoint resolution; resolve: plug-ins, system prompt, template name, model-dependent defaults;
-data: loading the train/validation rows. Import names from the module that defines them (no re-exports here)."""
+- runs: the run directory layout and args.json
+- checkpoints: complete, latest and best checkpoints; --ckpt_dir and --resume_from_checkpoint resolution
+- resolve: users' plug-ins, the system prompt, the template name, model-dependent defaults, loader kwargs
+- data: loading the train and validation rows
+- hub: pushing a folder to the Hugging Face Hub or ModelScope (train and export)
+- world: the process layout the environment asks for (NPROC_PER_NODE, NNODES, ...)
+
+Import names from the module that defines them: this package re-exports nothing."""

@@ -159,7 +159,7 @@ def export_main(args: ExportArguments | None = None, **kwargs: Any) -> dict:
     from ..infer.load import ckpt_of, fill_from_checkpoint
     from ..core.runs import read_args
     from ..core.resolve import load_custom_register
-    from .hub import check_push, push_folder
+    from ..core.hub import check_push, push_folder
     from .merge import merge_checkpoint
     from .quantize import check_quant, default_bits
 

@@ -66,7 +66,7 @@ def planned_world(env: Optional[Mapping[str, str]] = None) -> World:
     env = os.environ if env is None else env
     if env.get("LOCAL_RANK") is not None:
         return get_world(env)
-    from ..cli.launch import launch_layout
+    from ..core.world import launch_layout
 
     layout = launch_layout({**env, "MASTER_ADDR": env.get("MASTER_ADDR") or "planned", "MASTER_PORT": "1"})
     if layout is None:

@@ -33,7 +33,7 @@ class PushToHubCallback(TrainerCallback):
         self.pushed: list[dict] = []
 
     def _push(self, folder: str, path_in_repo: str, message: str, ignore: Optional[list[str]] = None) -> None:
-        from ..export.hub import push_folder
+        from ..core.hub import push_folder
 
         self.pushed.append(push_folder(self.target, folder, path_in_repo=path_in_repo, commit_message=message,
                                        ignore_patterns=ignore))
@@ -66,7 +66,7 @@ class PushToHubCallback(TrainerCallback):
 
 def hub_callbacks(args: Any) -> list:
     """[PushToHubCallback] for --push_to_hub true (repository id and token checked now), else []."""
-    from ..export.hub import check_push
+    from ..core.hub import check_push
 
     target = check_push(args)
     if target is None:

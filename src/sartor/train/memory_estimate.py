@@ -318,7 +318,7 @@ def _ds_name(value: str) -> str:
 
 
 def _local_gpus() -> int:
-    from ..cli.launch import visible_device_count
+    from ..core.world import visible_device_count
 
     return visible_device_count(os.environ)
 

@@ -11,7 +11,7 @@ from ..core.runs import default_output_dir, write_args
 
 def sft_main(args: SftArguments | None = None, **kwargs: Any) -> dict:
     """Train; return best/last checkpoint, best metric and the log history (with --dry_run, the plan)."""
-    from ..export.hub import check_push
+    from ..core.hub import check_push
     from ..core.data import check_data_args
     from ..core.resolve import load_custom_register
 

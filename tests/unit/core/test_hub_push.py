@@ -5,8 +5,8 @@ import types
 import pytest
 
 from sartor.arguments import ExportArguments, SftArguments
-from sartor.export import hub
-from sartor.export.hub import PushTarget, check_push, push_folder, upload_plan
+from sartor.core import hub
+from sartor.core.hub import PushTarget, check_push, push_folder, upload_plan
 from sartor.train.hub_callback import PushToHubCallback, hub_callbacks
 from sartor.utils.errors import SartorError
 
