@@ -66,11 +66,18 @@ def encode_dataset(dataset, template: Any, num_proc: int = 1, load_from_cache_fi
     columns = list(dataset.column_names or [])
     kwargs: dict[str, Any] = {"remove_columns": columns, "batched": True, "batch_size": batch_size}
     if hasattr(dataset, "num_rows"):
-        kwargs.update(num_proc=num_proc if num_proc > 1 and len(dataset) >= 2 * num_proc else None,
+        kwargs.update(num_proc=processes(len(dataset), num_proc, batch_size),
                       load_from_cache_file=load_from_cache_file, desc=desc)
     encoder = _Encoder(template)
     encoded = dataset.map(encoder.encode_table if hasattr(dataset, "num_rows") else encoder.encode_columns, **kwargs)
     return drop_over_length(encoded, desc, validation)
+
+
+def processes(rows: int, num_proc: int, batch_size: int = BATCH_SIZE) -> Optional[int]:
+    """How many processes datasets.map should start (None: this one): --dataset_num_proc, but never more
+    than there are batches, so that no process starts for less than a batch of work."""
+    n = min(num_proc, -(-rows // batch_size))
+    return n if n > 1 else None
 
 
 def drop_over_length(encoded: Any, desc: str, validation: bool) -> Any:
