@@ -6,5 +6,7 @@
 - data: loading the train and validation rows
 - hub: pushing a folder to the Hugging Face Hub or ModelScope (train and export)
 - world: the process layout the environment asks for (NPROC_PER_NODE, NNODES, ...)
+- reward_model: loading a reward model (rlhf trains it, infer scores with it, export merges it)
+- merge: merging a LoRA checkpoint into its base, checked on logits (export and infer --merge_lora)
 
 Import names from the module that defines them: this package re-exports nothing."""

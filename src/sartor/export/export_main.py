@@ -160,7 +160,7 @@ def export_main(args: ExportArguments | None = None, **kwargs: Any) -> dict:
     from ..core.runs import read_args
     from ..core.resolve import load_custom_register
     from ..core.hub import check_push, push_folder
-    from .merge import merge_checkpoint
+    from ..core.merge import merge_checkpoint
     from .quantize import check_quant, default_bits
 
     args = args or ExportArguments(**kwargs)

@@ -25,7 +25,7 @@ def prepare_engine(args: Any):
     if args.template:
         check_template_type(args.template)  # a misspelt name fails before the weights load, not after
     if getattr(args, "merge_lora", False) and ckpt and is_adapter(ckpt):
-        from ..export.merge import merge_checkpoint
+        from ..core.merge import merge_checkpoint
 
         ckpt = merge_checkpoint(args, ckpt)
     if not args.model and not ckpt:

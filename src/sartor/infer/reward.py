@@ -15,7 +15,7 @@ from ..utils.logging import get_logger
 
 def reward_checkpoint(args: Any) -> Optional[str]:
     """The checkpoint of --ckpt_dir when it holds a reward model, else None."""
-    from ..train.preference.model import is_reward_checkpoint
+    from ..core.reward_model import is_reward_checkpoint
     from .load import ckpt_of
 
     ckpt = ckpt_of(args)
@@ -25,7 +25,7 @@ def reward_checkpoint(args: Any) -> Optional[str]:
 def load_reward_checkpoint(args: Any, ckpt: str) -> tuple[Any, Any, Any]:
     """(reward model in eval mode, tokenizer, ModelInfo): base + adapter (with its score head), or the full checkpoint."""
     from ..model.loader import load_tokenizer
-    from ..train.preference.model import load_reward_model
+    from ..core.reward_model import load_reward_model
     from ..core.resolve import model_kwargs_of
     from .load import is_adapter
 

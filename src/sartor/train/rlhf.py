@@ -44,7 +44,8 @@ def rlhf_main(args: RLHFArguments | None = None, **kwargs: Any) -> dict:
     from .distributed import (check_same_init, check_world_args, init_distributed, main_process_first,
                               offset_rng_by_rank, remove_shared_datasets, share_datasets)
     from .preference.data import KTOCollator, PairCollator, PreferenceEncoder, encode_preference_dataset
-    from .preference.model import build_reference, disable_dropout, load_reward_model
+    from ..core.reward_model import load_reward_model
+    from .preference.model import build_reference, disable_dropout
     from .preference.trainer import PreferenceConfig, PreferenceTrainer
     from ..core.data import check_data_args, load_data
     from ..core.resolve import load_custom_register, model_kwargs_of, resolve
