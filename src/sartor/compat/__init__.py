@@ -13,19 +13,20 @@ command line parses flags without loading transformers).
 Tested versions (TESTED below; pyproject.toml pins the same ranges). Importing this package warns once when an
 installed version lies outside them; it never fails for that alone. Why these bounds:
 - upper bounds: the next minor release is untested. Private Trainer methods, the DynamicCache layout and PEFT's
-  layer attributes change between minor releases without notice, so each new minor is admitted only once
-  tests/unit/compat/ passes on it.
-- transformers >= 5.23: tests/unit/compat/ passes on 5.23.0, 5.24.0 and 5.25.0. 5.23 is the oldest release whose
-  Trainer documents `loss_is_scaled_for_ga` as the way a subclass that computes its own loss says how it is
-  scaled (the preference losses are per-batch means, SFT's loss is normalised over the optimizer step), and whose
-  models take a boolean [batch, seq] `logits_to_keep` mask (the loss computes logits for trained positions only).
-  5.24 renamed the forward's `past_key_values` to `cache`: both names are handled (`cache_argument`).
-- peft >= 0.20: tests/unit/compat/ passes on 0.20.0, 0.21.0 and 0.21.2 (`cast_input_dtype_enabled` on every
-  BaseTunerLayer, which peft.helpers.disable_input_dtype_casting flips).
-- accelerate >= 1.14: tests/unit/compat/ passes on 1.14.0, 1.15.0 and 1.16.0 (ACCELERATE_BYPASS_DEVICE_MAP, the
-  Accelerator's `scaler`).
-- torch >= 2.4, < 3: the one torch touch is `_orig_mod` of torch.compile's wrapper, there since torch 2.0; 2.4 is
-  the project's floor for its other uses.
+  layer attributes change between minor releases without notice, so a new minor is admitted once
+  tests/unit/compat/ passes on it (run it with the new release first on PYTHONPATH).
+- transformers >= 5.23: tests/unit/compat/ passes on 5.23.0, 5.24.0 and 5.25.0, and the trainer, loss, rlhf and
+  batching unit tests on 5.23.0 too. On 5.22.2 it fails: TrainingArguments has no activation_checkpointing yet
+  (the documented rename of gradient_checkpointing that rename_training_args relies on). 5.24 renamed the
+  forward's `past_key_values` to `cache`: both names are handled (cache_argument, returned_cache).
+- peft >= 0.20: the floor transformers 5.23 itself declares; tests/unit/compat/ passes on 0.19.1, 0.20.0, 0.21.0
+  and 0.21.2 (`cast_input_dtype_enabled` on every adapter layer). peft 0.17 cannot be imported beside
+  transformers 5 (it imports the removed HybridCache), so the former floor 0.17 was never installable.
+- accelerate >= 1.14: tests/unit/compat/ passes on 1.13.0 to 1.16.0 and on 1.2.0, but transformers 5.23's Trainer
+  fails with 1.2.0 (unwrap_model(keep_torch_compile=)); the trainer unit tests pass with 1.14.0, the oldest
+  release tested with them (ACCELERATE_BYPASS_DEVICE_MAP, Accelerator.scaler).
+- torch >= 2.6, < 3: transformers 5.x turns its PyTorch support off below 2.6; the one torch touch is `_orig_mod`
+  of torch.compile's wrapper, there since torch 2.0 (tested on 2.13).
 """
 import functools
 import importlib.metadata
@@ -39,7 +40,7 @@ TESTED: dict[str, tuple[str, str]] = {
     "transformers": ("5.23.0", "5.26"),
     "peft": ("0.20.0", "0.22"),
     "accelerate": ("1.14.0", "1.17"),
-    "torch": ("2.4", "3"),
+    "torch": ("2.6", "3"),
 }
 
 

@@ -189,12 +189,14 @@ def trainer_self_calls(cls: Any = None) -> frozenset[str]:
 def _self_assignments(fn: Any) -> frozenset[str]:
     names = set()
     for node in ast.walk(_source_tree(fn)):
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+        targets = list(node.targets) if isinstance(node, ast.Assign) else [node.target] if isinstance(
             node, (ast.AnnAssign, ast.AugAssign)) else []
-        for t in targets:
-            for leaf in ast.walk(t):
-                if isinstance(leaf, ast.Attribute) and isinstance(leaf.value, ast.Name) and leaf.value.id == "self":
-                    names.add(leaf.attr)
+        while targets:
+            t = targets.pop()
+            if isinstance(t, (ast.Tuple, ast.List)):
+                targets.extend(t.elts)
+            elif isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
+                names.add(t.attr)
     return frozenset(names)
 
 
@@ -278,15 +280,41 @@ def returned_cache(output: Any) -> Any:
 
 # -- model classes ------------------------------------------------------------------------------------------------
 
-# configuration attributes with which a model's forward changes the logits after the output layer (Gemma 2/3's
-# final_logit_softcapping, Cohere's logit_scale, Granite's logits_scaling, ...): set to anything but 1, the
-# logits are not just output_layer(last hidden state)
-SCALED_LOGITS_KEYS = ("final_logit_softcapping", "logit_scale", "logits_scaling", "output_multiplier_scale")
+# configuration attributes with which a causal LM's forward changes the logits after the output layer (soft caps,
+# scales, a vocabulary cut, n-gram streams): set to anything but None or 1, the logits are not just
+# output_layer(last hidden state). tests/unit/compat/test_transformers_models.py finds them in every model class
+# of the installed transformers that has an lm_head.
+LOGIT_ADJUSTING_KEYS = (
+    "final_logit_softcapping",  # Gemma 2/3/4, PaliGemma, VaultGemma, nanochat, ...
+    "logits_soft_cap",  # RecurrentGemma
+    "output_logit_soft_cap",  # xLSTM
+    "logit_scale",  # Cohere, Aya Vision
+    "logits_scaling",  # Granite
+    "output_multiplier",  # Muse
+    "output_multiplier_scale",  # repository code
+    "unpadded_vocab_size",  # Inkling: the logits are cut to the unpadded vocabulary
+    "ngram",  # ProphetNet's n-gram streams
+)
+
+
+def _configs(config: Any) -> list:
+    """The configuration and, for composite models, its text (decoder) configuration."""
+    found = [config]
+    get_text = getattr(config, "get_text_config", None)
+    if callable(get_text):
+        try:
+            text = get_text(decoder=True)
+        except (TypeError, ValueError):
+            text = None
+        if text is not None and text is not config:
+            found.append(text)
+    return found
 
 
 def logits_are_head_of_hidden(config: Any) -> bool:
     """Whether logits = get_output_embeddings()(get_decoder()(...).last_hidden_state) for a model with this config."""
-    return config is not None and all(getattr(config, k, None) in (None, 1, 1.0) for k in SCALED_LOGITS_KEYS)
+    return config is not None and all(getattr(c, k, None) in (None, 1, 1.0)
+                                      for c in _configs(config) for k in LOGIT_ADJUSTING_KEYS)
 
 
 def takes_logits_mask(forward: Any) -> bool:

@@ -80,3 +80,22 @@ def test_python_api_dict_is_typed_when_training_arguments_are_built(tmp_path):
 def test_commands_without_training_still_refuse_trainer_flags():
     with pytest.raises(SartorError, match="unknown flag --bf16"):
         parse_args(InferArguments, ["--bf16", "true"])
+
+
+def test_a_setting_the_installed_training_arguments_lack_is_an_error_not_dropped(tmp_path, monkeypatch):
+    """What Sartor itself derives must reach the Trainer: a key TrainingArguments does not take is named."""
+    from sartor.train import training_args as T
+
+    monkeypatch.setattr(T, "parallel_kwargs", lambda args, activation_checkpointing: {"ddp_backnd": "gloo"})
+    with pytest.raises(SartorError, match=r"transformers [\d.]+: TrainingArguments takes no ddp_backnd"):
+        T.build_training_args(SftArguments(model="tiny"), str(tmp_path), has_eval=False, torch_dtype="float32")
+
+
+def test_the_renamed_checkpointing_pair_is_passed_on_under_the_new_name(tmp_path):
+    from sartor.train.training_args import build_training_args
+
+    args = SftArguments(model="tiny", gradient_checkpointing=True,
+                        training_args={"gradient_checkpointing_kwargs": {"use_reentrant": True}})
+    built = build_training_args(args, str(tmp_path), has_eval=False, torch_dtype="float32")
+    assert built.activation_checkpointing is True
+    assert built.activation_checkpointing_kwargs == {"use_reentrant": True}  # the user's value, not Sartor's default
