@@ -27,7 +27,7 @@ def test_piped_training_log_is_lines_and_json_rows(sartor_cli, tmp_path):
 def test_long_texts_do_not_warn_about_the_tokenizer_limit(tiny_dir, capfd):
     from transformers import AutoTokenizer
 
-    from sartor.utils.quiet import quiet_upstream_noise
+    from sartor.compat.noise import quiet_upstream_noise
 
     quiet_upstream_noise()
     tok = AutoTokenizer.from_pretrained(tiny_dir, model_max_length=8)

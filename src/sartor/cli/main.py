@@ -34,7 +34,7 @@ def usage() -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from ..utils.quiet import quiet_upstream_noise
+    from ..compat.noise import quiet_upstream_noise
 
     quiet_upstream_noise()
     argv = list(sys.argv[1:] if argv is None else argv)

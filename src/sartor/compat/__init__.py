@@ -2,7 +2,8 @@
 
 A private or undocumented name, attribute, signature or behaviour of transformers, peft, accelerate or torch that
 Sartor relies on is reached through a named function of this package (transformers.py, peft.py, accelerate.py,
-torch.py, modelscope.py); the rest of the code calls that function. Public, documented API is used directly.
+torch.py, modelscope.py, and noise.py for the upstream messages silenced by name); the rest of the code calls
+that function. Public, documented API is used directly.
 Trainer methods that Sartor overrides although they are private stay in its Trainer subclasses; this package
 declares the signatures relied on and checks them (`transformers.require_trainer_api`). docs/DESIGN.md, "Upstream
 internals", lists every touch and its test.

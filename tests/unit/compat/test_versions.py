@@ -58,7 +58,7 @@ def test_an_untested_version_warns_once(monkeypatch):
 def test_importing_compat_loads_no_upstream_library():
     """The command line imports compat to check a flag; transformers (seconds) must not come with it."""
     code = ("import sys, sartor.compat, sartor.compat.transformers, sartor.compat.peft, sartor.compat.accelerate, "
-            "sartor.compat.torch, sartor.compat.modelscope\n"
+            "sartor.compat.torch, sartor.compat.modelscope, sartor.compat.noise\n"
             "print(sorted(m for m in ('torch', 'transformers', 'peft', 'accelerate') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
