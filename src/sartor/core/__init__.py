@@ -8,5 +8,6 @@
 - world: the process layout the environment asks for (NPROC_PER_NODE, NNODES, ...)
 - reward_model: loading a reward model (rlhf trains it, infer scores with it, export merges it)
 - merge: merging a LoRA checkpoint into its base, checked on logits (export and infer --merge_lora)
+- metrics: ROUGE-L and BLEU-4 of generated answers (eval and training's --predict_with_generate)
 
 Import names from the module that defines them: this package re-exports nothing."""

@@ -112,3 +112,11 @@ def decode_row(row: dict[str, Any]) -> dict[str, Any]:
     if row.get("label") is not None:
         out["label"] = bool(row["label"])
     return out
+
+
+def split_prompt(row: dict) -> tuple[list[dict], str | None]:
+    """The conversation up to the last assistant message (the prompt) and that message (the label)."""
+    messages = row["messages"]
+    if messages and messages[-1]["role"] == "assistant":
+        return messages[:-1], messages[-1]["content"]
+    return messages, None

@@ -16,7 +16,7 @@ from ..utils.logging import get_logger
 
 def score(results: list[dict]) -> dict[str, float]:
     """ROUGE-L, BLEU-4 and exact match over rows with a reference answer."""
-    from .metrics import generation_metrics
+    from ..core.metrics import generation_metrics
 
     scored = [r for r in results if r.get("label") is not None]
     if not scored:

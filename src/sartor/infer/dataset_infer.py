@@ -8,19 +8,11 @@ from ..utils.logging import get_logger
 from .engine import PtEngine, RequestConfig
 
 
-def split_prompt(row: dict) -> tuple[list[dict], str | None]:
-    """The conversation up to the last assistant message (the prompt) and that message (the label)."""
-    messages = row["messages"]
-    if messages and messages[-1]["role"] == "assistant":
-        return messages[:-1], messages[-1]["content"]
-    return messages, None
-
-
 def infer_dataset(engine: PtEngine, rows: Any, cfg: RequestConfig, result_path: str) -> list[dict]:
     """Answer every row (batched), writing each result as one JSON line; returns the results."""
     from tqdm.auto import tqdm
 
-    from ..dataset.canonical import decode_row
+    from ..dataset.canonical import decode_row, split_prompt
 
     items = [decode_row(r) for r in rows]
     Path(result_path).parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 """ROUGE-L and BLEU-4 behave as their definitions say."""
 import pytest
 
-from sartor.eval.metrics import bleu_4, generation_metrics, rouge_l, tokenize
+from sartor.core.metrics import bleu_4, generation_metrics, rouge_l, tokenize
 
 
 def test_identical_texts_score_one():

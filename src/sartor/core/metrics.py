@@ -1,5 +1,6 @@
 """Text metrics for generated answers: ROUGE-L (F) and BLEU-4, on words for Latin script and
-characters for CJK, so Chinese and English answers are scored alike."""
+characters for CJK, so Chinese and English answers are scored alike. Used by eval and by training's
+--predict_with_generate."""
 import math
 import re
 from collections import Counter
