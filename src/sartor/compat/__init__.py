@@ -58,17 +58,21 @@ def installed_version(library: str) -> Optional[str]:
 
 
 def _release(version: str) -> tuple[int, ...]:
-    """The numeric release of a version string: '2.13.0+cpu' -> (2, 13, 0), '5.26.0.dev0' -> (5, 26, 0)."""
+    """The numeric release of a version string, without trailing zeros: '2.13.0+cpu' -> (2, 13),
+    '5.26.0.dev0' -> (5, 26), '2.6' -> (2, 6)."""
     from packaging.version import InvalidVersion, Version
 
     try:
-        return Version(version).release
+        release = list(Version(version).release)
     except InvalidVersion:
         return ()
+    while len(release) > 1 and release[-1] == 0:
+        release.pop()
+    return tuple(release)
 
 
 def is_tested(library: str, version: str) -> bool:
-    """Whether `version` of `library` lies in the tested range (a pre-release of the first untested version does not)."""
+    """Whether `version` of `library` lies in the tested range (a pre-release of the first untested one does not)."""
     low, high = TESTED[library]
     release = _release(version)
     return bool(release) and _release(low) <= release < _release(high)

@@ -95,7 +95,8 @@ TRAINER_CALLS: dict[str, tuple[str, ...]] = {
     "store_flos": (),
 }
 # attributes read or set: `hp_search_backend` (set in __init__, read by _save_checkpoint); `loss_is_scaled_for_ga`
-# (documented since 5.23, set by SartorTrainer and PreferenceTrainer: the versions' floor rests on it)
+# (documented in the Trainer's docstring; SartorTrainer and PreferenceTrainer set it to say how their losses are
+# scaled, so it is checked with the rest)
 TRAINER_ATTRIBUTES = ("hp_search_backend", "loss_is_scaled_for_ga")
 
 # What transformers' Trainer._save_checkpoint does, in order (calls on self, and module functions):

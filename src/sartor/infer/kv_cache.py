@@ -21,7 +21,8 @@ def select_rows(cache: Any, mask: torch.Tensor, keep: list[int]) -> torch.Tensor
     index = torch.tensor(keep, dtype=torch.long, device=mask.device)
     for layer in cache_layers(cache):
         keys, values = layer_kv(layer)
-        set_layer_kv(layer, keys.index_select(0, index.to(keys.device)), values.index_select(0, index.to(values.device)))
+        set_layer_kv(layer, keys.index_select(0, index.to(keys.device)),
+                     values.index_select(0, index.to(values.device)))
     return mask.index_select(0, index)
 
 

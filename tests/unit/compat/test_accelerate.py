@@ -48,7 +48,8 @@ def test_the_switch_also_leaves_ddp_device_ids_to_the_model():
 
 def test_the_loss_scaler_is_the_accelerator_s_scaler():
     plain = Accelerator(cpu=True)
-    assert hasattr(plain, "scaler") and loss_scaler(plain) is None, relied_on("accelerate", "Accelerator.scaler is gone")
+    assert hasattr(plain, "scaler") and loss_scaler(plain) is None, relied_on("accelerate",
+                                                                              "Accelerator.scaler is gone")
     source = inspect.getsource(Accelerator.__init__)
     assert "self.scaler = get_grad_scaler(" in source or "self.scaler = torch" in source, relied_on(
         "accelerate", "Accelerator.__init__ no longer keeps its float16 GradScaler as self.scaler")

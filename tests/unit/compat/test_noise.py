@@ -21,8 +21,9 @@ def test_the_gradient_checkpointing_warning_is_transformers():
 
 def test_the_tokenizer_length_message_comes_from_its_logger():
     module = transformers.tokenization_utils_base
-    assert module.logger.name == noise.TOKENIZER_LOGGER and noise.TOKENIZER_LENGTH_MESSAGE in inspect.getsource(module), \
-        relied_on("transformers", f"'{noise.TOKENIZER_LENGTH_MESSAGE}' is no longer logged by {noise.TOKENIZER_LOGGER}")
+    said = noise.TOKENIZER_LENGTH_MESSAGE in inspect.getsource(module)
+    assert module.logger.name == noise.TOKENIZER_LOGGER and said, relied_on(
+        "transformers", f"'{noise.TOKENIZER_LENGTH_MESSAGE}' is no longer logged by {noise.TOKENIZER_LOGGER}")
 
 
 def test_the_dataloader_warning_is_torch_s():

@@ -41,8 +41,8 @@ def test_the_renamed_pair_is_a_documented_alias(old, new):
 
 
 def test_renamed_pair_reaches_the_installed_name_without_a_warning(tmp_path):
-    kwargs = rename_training_args({"gradient_checkpointing": True, "gradient_checkpointing_kwargs": {"use_reentrant": False},
-                                   "output_dir": str(tmp_path)})
+    kwargs = rename_training_args({"gradient_checkpointing": True, "output_dir": str(tmp_path),
+                                   "gradient_checkpointing_kwargs": {"use_reentrant": False}})
     assert set(kwargs) == {"activation_checkpointing", "activation_checkpointing_kwargs", "output_dir"}
     with warnings.catch_warnings():
         warnings.simplefilter("error", FutureWarning)

@@ -92,7 +92,8 @@ def test_a_plain_head_gives_the_forward_s_logits():
         want = model(input_ids=ids, use_cache=False).logits
     assert logits_are_head_of_hidden(model.config)
     assert torch.allclose(split, want, atol=1e-5), relied_on(
-        "transformers", "Qwen2ForCausalLM's logits are no longer get_output_embeddings()(get_decoder()(...).last_hidden_state)")
+        "transformers", "Qwen2ForCausalLM's logits are no longer "
+        "get_output_embeddings()(get_decoder()(...).last_hidden_state)")
 
 
 def test_a_boolean_logits_to_keep_mask_keeps_those_positions():

@@ -30,7 +30,8 @@ def test_the_private_methods_relied_on_are_there_with_their_parameters():
 def test_our_overrides_take_what_the_trainer_passes():
     for name, want in C.TRAINER_OVERRIDES.items():
         ours = getattr(SartorTrainer, name)
-        assert ours is not getattr(Trainer, name), f"SartorTrainer no longer overrides {name}: drop it from TRAINER_OVERRIDES"
+        assert ours is not getattr(Trainer, name), f"SartorTrainer no longer overrides {name}: drop it from " \
+                                                   "TRAINER_OVERRIDES"
         assert [p for p in inspect.signature(ours).parameters if p != "self"][:len(want)] == list(want)
 
 
@@ -45,7 +46,7 @@ def test_atomic_checkpoints_calls_every_step():
     tree = ast.parse(textwrap.dedent(inspect.getsource(AtomicCheckpoints._save_checkpoint)))
     ours = {C._dotted(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     ours = {name.removeprefix("self.") for name in ours if name}
-    replaced = {"rotate_checkpoints": "rotate"}  # transformers' rotation, done our way (never a half-deleted checkpoint)
+    replaced = {"rotate_checkpoints": "rotate"}  # the rotation done our way (never a half-deleted checkpoint)
     missing = [s for s in C.SAVE_CHECKPOINT_STEPS if replaced.get(s, s) not in ours]
     assert missing == []
 
@@ -70,7 +71,8 @@ def test_our_subclasses_do_not_reuse_the_trainer_s_names():
     trainer_attrs = C.trainer_attributes()
     for cls in (AtomicCheckpoints, SartorTrainer, PreferenceTrainer):
         own = C._self_assignments(cls) - {"loss_is_scaled_for_ga"}  # documented: subclasses set it
-        assert not own & trainer_attrs, f"{cls.__name__} sets the Trainer's own attributes {sorted(own & trainer_attrs)}"
+        clash = sorted(own & trainer_attrs)
+        assert not clash, f"{cls.__name__} sets the Trainer's own attributes {clash}"
         for name, member in vars(cls).items():
             if not (inspect.isfunction(member) or isinstance(member, (staticmethod, classmethod))):
                 continue

@@ -72,3 +72,8 @@ def test_compat_imports_no_sartor_package_but_utils():
             if text.startswith(("from ..", "import sartor", "from sartor")):
                 assert text.startswith(("from ..utils", "from sartor.utils", "import sartor.utils")), (
                     f"{path.name}: {text} (compat sits below every Sartor package but utils)")
+
+
+def test_versions_compare_without_trailing_zeros():
+    assert compat.is_tested("torch", "2.6") and compat.is_tested("torch", "2.6.0")
+    assert compat.is_tested("transformers", "5.23") and not compat.is_tested("transformers", "5.26.0rc1")
