@@ -19,14 +19,15 @@ def load_data(args: Any) -> tuple[Any, Any]:
     """Standardised train and validation rows."""
     from ..dataset import load_dataset
 
-    common = dict(data_seed=args.data_seed, num_proc=args.dataset_num_proc, streaming=args.streaming, strict=args.strict,
-                  columns=args.columns, model_name=args.model_name, model_author=args.model_author,
+    common = dict(data_seed=args.data_seed, num_proc=args.dataset_num_proc, streaming=args.streaming,
+                  strict=args.strict, columns=args.columns, model_name=args.model_name, model_author=args.model_author,
                   custom_dataset_info=args.custom_dataset_info, load_from_cache_file=args.load_from_cache_file,
                   use_hf=args.use_hf, hub_token=args.hub_token)
     if not args.dataset:
         raise SartorError("give --dataset (a registered name, a hub id or a local file)")
     ratio = 0.0 if args.val_dataset else args.split_dataset_ratio
-    train, val = load_dataset(args.dataset, split_dataset_ratio=ratio, train_dataset_sample=args.max_train_samples, **common)
+    train, val = load_dataset(args.dataset, split_dataset_ratio=ratio, train_dataset_sample=args.max_train_samples,
+                              **common)
     if args.val_dataset:
         val, _ = load_dataset(args.val_dataset, split_dataset_ratio=0.0, **common)
     return train, val

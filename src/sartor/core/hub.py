@@ -167,6 +167,7 @@ def push_folder(target: PushTarget, folder: str, path_in_repo: str = "", commit_
     except SartorError:
         raise
     except Exception as e:  # noqa: BLE001 - network, auth and permission errors of the hub library
-        raise SartorError(f"pushing {folder} to {target.hub} {target.repo_id} failed: {type(e).__name__}: {e}") from None
+        raise SartorError(f"pushing {folder} to {target.hub} {target.repo_id} failed: "
+                          f"{type(e).__name__}: {e}") from None
     log.info(f"pushed to {url}")
     return {"url": url, "repo_id": target.repo_id, "path_in_repo": path_in_repo, "files": files}

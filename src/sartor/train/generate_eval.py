@@ -44,7 +44,8 @@ class GenerationEvaluator:
         get_logger().info(f"generation eval on {len(self.prompts)} rows: {metrics}")
         return metrics
 
-    def answer(self, model: Any, conversations: list[list[dict]], autocast_dtype: torch.dtype | None = None) -> list[str]:
+    def answer(self, model: Any, conversations: list[list[dict]],
+               autocast_dtype: torch.dtype | None = None) -> list[str]:
         """Greedy answers to the conversations, cut at the first stop token or stop word of the template."""
         tok = self.template.tokenizer
         stop_ids, stop_texts = stops_of(model, self.template)

@@ -44,7 +44,8 @@ def test_answers_equal_the_inference_engine_greedy_answers(model_and_template, s
         model.generation_config.eos_token_id = [*(eos if isinstance(eos, list) else [eos]), last]
     try:
         model.train()
-        ours = [a for i in range(0, len(QUERIES), 3) for a in evaluator.answer(model.eval(), evaluator.prompts[i:i + 3])]
+        ours = [a for i in range(0, len(QUERIES), 3)
+                for a in evaluator.answer(model.eval(), evaluator.prompts[i:i + 3])]
         engine = PtEngine(model, template.tokenizer, template, max_batch_size=8)
         try:
             cfg = RequestConfig(max_new_tokens=evaluator.max_new_tokens, temperature=0)
