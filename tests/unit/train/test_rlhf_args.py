@@ -3,7 +3,7 @@ import pytest
 
 from sartor.arguments import RLHFArguments
 from sartor.train.preference.trainer import PreferenceConfig
-from sartor.train.rlhf import check_rlhf_args
+from sartor.train.preference.checks import check_rlhf_args
 from sartor.utils.errors import SartorError
 
 

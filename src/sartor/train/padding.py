@@ -1,0 +1,22 @@
+"""Whether a model trains on padding-free batches."""
+from typing import Any
+
+from ..utils.logging import get_logger
+
+
+def padding_free_for(model: Any, requested: bool | None) -> bool:
+    """Padding-free batches need a model whose attention masks follow restarting position ids:
+    transformers' own model classes do; code from a model repository may not, so it gets padded batches.
+    Unset means on with CUDA and off on CPU, where building the block mask costs more than the padding."""
+    import torch
+
+    from ..compat.transformers import is_library_model
+
+    if requested is None:
+        requested = torch.cuda.is_available()
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    native = is_library_model(type(base))
+    if requested and not native:
+        get_logger().warning(f"{type(base).__name__} comes from the model's own code: padded batches instead of "
+                             "padding-free ones (its attention may not honour restarting position ids)")
+    return requested and native
