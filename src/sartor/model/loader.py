@@ -231,7 +231,7 @@ def get_model_tokenizer(model: str, torch_dtype: Optional[str] = None, *, model_
                         bnb_4bit_use_double_quant: bool = True, bnb_4bit_compute_dtype: Optional[str] = None,
                         trust_remote_code: bool = False, use_hf: bool = True, model_revision: Optional[str] = None,
                         hub_token: Optional[str] = None, tokenizer: Optional[str] = None, load_model: bool = True,
-                        auto_class: Any = None, **_: Any):
+                        auto_class: Any = None):
     """Load (model, tokenizer) for a hub id, local directory or 'tiny'. Returns model None if load_model is false.
     `auto_class` replaces AutoModelForCausalLM (e.g. AutoModelForSequenceClassification for a reward model).
 
