@@ -4,7 +4,7 @@ from typing import Any, Optional, Sequence
 from .errors import TemplateError
 from .generic import render_generic
 from .labels import label_tokens, select_spans, tokenize_batch_with_offsets, truncate
-from .messages import normalize_messages, normalize_tools
+from .messages import checked_messages, normalize_tools
 from .meta import TemplateMeta, fill
 from .react import check_tools_prompt, parse_react_tool_calls, react_messages, react_stop_words, uses_react
 from .rendered import Rendered
@@ -67,7 +67,7 @@ class Template:
     def render_spans(self, messages: list[dict], tools: Optional[list[dict]] = None,
                      add_generation_prompt: bool = False) -> Rendered:
         """The rendered text with the label span of every assistant message."""
-        msgs = normalize_messages(messages)
+        msgs = checked_messages(messages)
         tool_list = normalize_tools(tools)
         if uses_react(self.tools_prompt, msgs, tool_list):
             return self._render_react(msgs, tool_list or [], add_generation_prompt)

@@ -4,7 +4,7 @@ from typing import Any, Optional
 from .base import Template
 from .errors import TemplateError
 from .jinja_env import render_chat_template, special_token_kwargs
-from .messages import normalize_messages, normalize_tools
+from .messages import checked_messages, normalize_tools
 from .meta import TemplateMeta
 from .react import react_messages, react_stop_words, uses_react
 from .rendered import Rendered
@@ -45,7 +45,7 @@ class JinjaTemplate(Template):
     def _prepare(self, messages: list[dict], tools: Optional[list[dict]]) -> tuple[list[dict], Optional[list], int]:
         """Messages with the default system (and, with --tools_prompt, rewritten as ReAct), tools, and how many
         messages were put in front."""
-        given = normalize_messages(messages)
+        given = checked_messages(messages)
         tool_list = normalize_tools(tools)
         if uses_react(self.tools_prompt, given, tool_list):
             msgs, shift = react_messages(given, tool_list or [], self.tools_prompt, self.default_system)

@@ -26,7 +26,7 @@ def _normalize_tool_call(call: Any, where: str) -> dict:
     return out
 
 
-def normalize_messages(messages: Any) -> list[dict]:
+def checked_messages(messages: Any) -> list[dict]:
     """Copy and check messages: known roles, string contents, tool calls in OpenAI shape.
 
     Tool-call arguments given as a JSON string are parsed into a dict, so that every template

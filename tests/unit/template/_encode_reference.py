@@ -3,7 +3,7 @@ path must reproduce token for token: one tokenizer call per row, labels by one s
 from typing import Any, Optional
 
 from sartor.template import Template
-from sartor.template.messages import normalize_messages
+from sartor.template.messages import checked_messages
 
 IGNORE_INDEX = -100
 
@@ -16,7 +16,7 @@ def reference_template(template: Template) -> Template:
 
 def reference_encode(template: Template, row: dict) -> Optional[dict]:
     """Template.encode as it was: normalise, render, append EOS where the template says, tokenise alone."""
-    messages = normalize_messages(row["messages"])
+    messages = checked_messages(row["messages"])
     rendered = template.render_spans(messages, row.get("tools"))
     text, all_spans = rendered.text, rendered.spans
     eos = getattr(template.tokenizer, "eos_token", None)
