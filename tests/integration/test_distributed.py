@@ -12,7 +12,7 @@ import pytest
 from sartor.cli.launch import torchrun_command, wants_dry_run
 from sartor.core.world import launch_layout
 from sartor.model.loader import ddp_device_group, rank_device_map
-from sartor.train.distributed import World, get_world, planned_world
+from sartor.train.processes import World, get_world, planned_world
 from sartor.utils.errors import SartorError
 
 # LoRA without dropout, data in file order, one micro-batch per step: the global batch of step k is rows 4k..4k+3
@@ -245,7 +245,7 @@ def test_rank_device_map_limits_auto_to_the_group_and_moves_json_maps():
 def test_dropout_rng_is_offset_by_rank_but_not_the_data_order_rng(monkeypatch):
     import torch
 
-    from sartor.train.distributed import offset_rng_by_rank
+    from sartor.train.processes import offset_rng_by_rank
 
     def draw(rank: str, offset_cpu: bool = True) -> torch.Tensor:
         monkeypatch.setenv("RANK", rank)

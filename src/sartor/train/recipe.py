@@ -76,7 +76,7 @@ def run_recipe(args: Any, method: Method) -> dict:
     method.check(args)
     check_push(args)  # a missing hub token or repository id fails here, before any work
     if args.dry_run:  # the plan: resolved arguments, world layout, memory per GPU; reads config files only
-        from .memory_estimate import print_plan
+        from .plan import print_plan
 
         return print_plan(args)
     check_data_args(args)  # so does a misspelt dataset, before any download or run directory
@@ -88,8 +88,9 @@ def run_recipe(args: Any, method: Method) -> dict:
     from ..template import get_template
     from ..template.registry import check_template_type
     from .callbacks import JsonlLogCallback, ProgressBarCallback, SaveLastCallback
-    from .distributed import (check_same_init, check_world_args, init_distributed, main_process_first,
-                              offset_rng_by_rank, remove_shared_datasets, share_datasets)
+    from .data_sharing import remove_shared_datasets, share_datasets
+    from .parallel_flags import check_world_args
+    from .processes import check_same_init, init_distributed, main_process_first, offset_rng_by_rank
     from .hub_callback import hub_callbacks
     from .setup import discard_if_failed, make_run_dir, training_attn_impl
     from .training_args import build_training_args

@@ -12,7 +12,7 @@ from ..utils.logging import get_logger
 
 def make_run_dir(args: Any) -> str:
     """A new run directory; with several processes rank 0 makes it and every rank gets the same one."""
-    from .distributed import init_distributed, shared_run_dir
+    from .processes import init_distributed, shared_run_dir
 
     init_distributed(args.ddp_backend, args.ddp_timeout)  # no-op in one process, or when already joined
     output_dir = args.output_dir or default_output_dir(args.model)
@@ -51,9 +51,9 @@ def training_attn_impl(args: Any, info: Any) -> Optional[str]:
 
     if runs_repository_code(info, args.trust_remote_code):
         return None  # the repository's code may not support it
-    from transformers.utils import is_flash_attn_2_available
+    from ..compat.transformers import flash_attn_2_available
 
-    if not is_flash_attn_2_available():
+    if not flash_attn_2_available():
         return None
     get_logger().info("attention: flash-attention 2 (installed; --attn_impl sdpa to use sdpa)")
     return "flash_attn"

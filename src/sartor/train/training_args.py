@@ -11,7 +11,7 @@ from ..compat import relied_on
 from ..compat.transformers import init_fields, rename_training_args
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
-from .distributed import parallel_kwargs
+from .parallel_flags import parallel_kwargs
 
 
 def world_size() -> int:

@@ -44,9 +44,9 @@ def test_bad_pass_through_value_names_the_flag():
     (["--bf16", "False"], None), (["--fp16", "false", "--torch_dtype", "float32"], "float32"),
 ])
 def test_bf16_fp16_map_onto_torch_dtype(argv, dtype, caplog):
-    import logging
+    from sartor.utils.logging import get_logger
 
-    logger = logging.getLogger("sartor")
+    logger = get_logger()  # configured (INFO, not propagating) before the capture is added
     logger.addHandler(caplog.handler)
     try:
         args, explicit = parse_args(SftArguments, argv)

@@ -119,7 +119,7 @@ def test_training_args_take_the_builtin_config_when_deepspeed_is_installed(tmp_p
     import importlib.util
 
     from sartor.arguments import SftArguments
-    from sartor.train.distributed import parallel_kwargs
+    from sartor.train.parallel_flags import parallel_kwargs
 
     args = SftArguments(model="tiny", dataset=["x"], deepspeed="zero3")
     if importlib.util.find_spec("deepspeed") is None:
@@ -131,7 +131,7 @@ def test_training_args_take_the_builtin_config_when_deepspeed_is_installed(tmp_p
 
 def test_fsdp_flags_become_an_fsdp2_config(tmp_path):
     from sartor.arguments import SftArguments
-    from sartor.train.distributed import fsdp_layout, fsdp_settings, parallel_kwargs
+    from sartor.train.parallel_flags import fsdp_layout, fsdp_settings, parallel_kwargs
 
     assert fsdp_settings(None, None) == (False, None)
     on, config = fsdp_settings("full_shard auto_wrap", None)

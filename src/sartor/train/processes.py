@@ -1,9 +1,8 @@
 """Several training processes (torchrun, accelerate launch, `NPROC_PER_NODE=N sartor sft`): who is who, one run
-directory, data prepared once, identical initial weights and per-rank dropout.
+directory, identical initial weights and per-rank dropout.
 
-Every function here is a no-op in a single process, so sft_main reads the same either way."""
+Every function here is a no-op in a single process, so the recipe reads the same either way."""
 import os
-import shutil
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -156,60 +155,6 @@ def shared_run_dir(make: Callable[[], str]) -> str:
     return run_dir
 
 
-def _saveable(ds: Any) -> bool:
-    try:
-        import datasets
-    except ImportError:  # pragma: no cover
-        return False
-    return ds is None or isinstance(ds, datasets.Dataset)
-
-
-def share_datasets(build: Callable[[], tuple], cache_dir: str) -> tuple:
-    """Run `build` (load + encode + pack) once per node, on its main process, which saves the encoded datasets
-    under cache_dir; the other processes load them from there. Lazy and streaming datasets (cheap to build, and
-    not saveable) are built by every process after the main one."""
-    world = get_world()
-    if not world.distributed or _dist() is None:
-        return build()
-    cache = Path(cache_dir) / f"node{world.node_rank}"
-    with main_process_first(local=True) as is_main:
-        if is_main:
-            shutil.rmtree(cache, ignore_errors=True)
-            result = build()
-            if all(_saveable(ds) for ds in result):
-                import datasets
-
-                shown = datasets.is_progress_bar_enabled()
-                datasets.disable_progress_bars()
-                try:
-                    for i, ds in enumerate(result):
-                        if ds is not None:
-                            ds.save_to_disk(str(cache / str(i)))
-                finally:
-                    if shown:
-                        datasets.enable_progress_bars()
-                (cache / "done").write_text(str(len(result)))
-            return result
-        if not (cache / "done").is_file():
-            return build()
-        import datasets
-
-        n = int((cache / "done").read_text())
-        return tuple(datasets.load_from_disk(str(cache / str(i))) if (cache / str(i)).is_dir() else None
-                     for i in range(n))
-
-
-def remove_shared_datasets(cache_dir: str) -> None:
-    """Drop what share_datasets saved (each node's main process, once training is over)."""
-    world = get_world()
-    if world.distributed and world.is_local_main:
-        shutil.rmtree(Path(cache_dir) / f"node{world.node_rank}", ignore_errors=True)
-        try:
-            Path(cache_dir).rmdir()
-        except OSError:
-            pass
-
-
 def offset_rng_by_rank(seed: int, offset_cpu: bool = True) -> None:
     """Seed the dropout RNG with seed + rank so ranks draw different dropout masks.
 
@@ -255,90 +200,3 @@ def check_same_init(model: Any) -> Optional[bool]:
         get_logger().warning(f"initial trainable weights differ between rank 0 and ranks {differ}: "
                              "something drew random numbers differently before the tuner was built")
     return same
-
-
-def check_world_args(args: Any, world: World) -> None:
-    """Option combinations several processes cannot take."""
-    fsdp, _ = fsdp_settings(getattr(args, "fsdp", None), getattr(args, "fsdp_config", None))
-    if args.deepspeed and fsdp:
-        raise SartorError("give --deepspeed or --fsdp, not both")
-    if fsdp and getattr(args, "lorap_lr_ratio", None):
-        raise SartorError("--lorap_lr_ratio builds its own optimizer, which the Trainer does not take under --fsdp")
-    if not world.distributed:
-        return
-    if getattr(args, "device_map", None) not in (None, "cpu") and (args.deepspeed or fsdp):
-        raise SartorError("--device_map (model parallel) combines with plain DDP only, not --deepspeed / --fsdp")
-
-
-def fsdp_settings(fsdp: Optional[str], fsdp_config: Optional[str]) -> tuple[bool, Optional[dict]]:
-    """--fsdp and --fsdp_config as TrainingArguments' fsdp=True and an FSDP2 fsdp_config.
-
-    --fsdp takes the usual option words ('full_shard auto_wrap', 'shard_grad_op', 'offload'; 'true' is full_shard),
-    translated here into fsdp_config (reshard_after_forward, cpu_offload) as transformers wants them now."""
-    if not fsdp or str(fsdp).lower() in ("false", "0", "no", "none"):
-        return False, None
-    import json
-
-    config: dict = {}
-    if fsdp_config:
-        text = fsdp_config.strip()
-        try:
-            config = json.loads(text) if text.startswith("{") else json.loads(Path(text).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise SartorError(f"--fsdp_config {fsdp_config}: no such file") from None
-        except json.JSONDecodeError as e:
-            raise SartorError(f"--fsdp_config {fsdp_config}: not valid JSON ({e})") from None
-    config = {(k[5:] if k.startswith("fsdp_") else k): v for k, v in config.items()}
-    config.setdefault("version", 2)
-    for word in str(fsdp).replace(",", " ").split():
-        word = word.lower()
-        if word in ("true", "1", "yes", "fsdp", "fsdp2", "full_shard"):
-            config.setdefault("reshard_after_forward", True)
-        elif word == "shard_grad_op":
-            config.setdefault("reshard_after_forward", False)
-        elif word == "offload":
-            config.setdefault("cpu_offload", True)
-        elif word != "auto_wrap":
-            raise SartorError(f"--fsdp {fsdp!r}: unknown option {word!r}; use e.g. 'full_shard auto_wrap' "
-                              "(words: full_shard, shard_grad_op, offload, auto_wrap)")
-    config.setdefault("reshard_after_forward", True)
-    return True, config
-
-
-def fsdp_layout(config: Optional[dict]) -> Optional[str]:
-    """'full_shard' / 'shard_grad_op' (+ ' offload') of an fsdp_config, for the memory estimate."""
-    if not config:
-        return None
-    return ("full_shard" if config.get("reshard_after_forward", True) else "shard_grad_op") + (
-        " offload" if config.get("cpu_offload") else "")
-
-
-def parallel_kwargs(args: Any, activation_checkpointing: bool) -> dict:
-    """The TrainingArguments fields of the parallel layout: backend, timeout, DeepSpeed config, FSDP.
-
-    Under FSDP, gradient checkpointing is FSDP's own (fsdp_config activation_checkpointing), which avoids the
-    extra all-gather of the Trainer's checkpointing."""
-    import torch
-
-    from .ds_configs import resolve_deepspeed
-
-    world = get_world()
-    fsdp, fsdp_config = fsdp_settings(getattr(args, "fsdp", None), getattr(args, "fsdp_config", None))
-    if fsdp and args.deepspeed:
-        raise SartorError("give --deepspeed or --fsdp, not both")
-    kwargs: dict = dict(ddp_backend=args.ddp_backend or (default_backend() if world.distributed else None),
-                        ddp_timeout=args.ddp_timeout, ddp_find_unused_parameters=args.ddp_find_unused_parameters,
-                        deepspeed=resolve_deepspeed(args.deepspeed))
-    if kwargs["deepspeed"]:
-        import importlib.util
-
-        if importlib.util.find_spec("deepspeed") is None:
-            raise SartorError(f"--deepspeed {args.deepspeed} needs the deepspeed package: "
-                              "pip install 'sartor[deepspeed]' (on a machine with CUDA)")
-    if fsdp:  # FSDP checkpoints activations itself; the Trainer's checkpointing would add an all-gather
-        if activation_checkpointing:
-            fsdp_config.setdefault("activation_checkpointing", True)
-        kwargs.update(fsdp=True, fsdp_config=fsdp_config, activation_checkpointing=False, gradient_checkpointing=False)
-    if world.distributed and not torch.cuda.is_available():
-        kwargs["use_cpu"] = True  # accelerate's multi-CPU (gloo) mode; otherwise it does not see the process group
-    return kwargs
