@@ -3,14 +3,16 @@
 A field is secret when its metadata says so (`arg(..., secret=True)`); keys with these names inside free-form
 dicts (`training_args`, `model_kwargs`) are treated alike."""
 import dataclasses
-from typing import Any
+from typing import Any, Mapping, Union
+
+from .base import ArgumentsBase
 
 GIVEN = "<given, not recorded>"
 SECRET_KEYS = frozenset({"hub_token", "token", "api_key", "auth", "password", "use_auth_token"})
 
 
-def secret_names(args: Any) -> set[str]:
-    """Names of the secret fields of an argument dataclass (instance or class)."""
+def secret_names(args: Union[ArgumentsBase, type[ArgumentsBase], Mapping[str, Any]]) -> set[str]:
+    """Names of the secret fields of an argument dataclass (instance or class); none for a plain mapping."""
     if not dataclasses.is_dataclass(args):
         return set()
     return {f.name for f in dataclasses.fields(args) if f.metadata.get("secret")}
@@ -26,6 +28,6 @@ def redacted(values: Any, secrets: frozenset[str] | set[str] = SECRET_KEYS) -> A
     return values
 
 
-def redacted_args(args: Any, values: dict) -> dict:
+def redacted_args(args: Union[ArgumentsBase, Mapping[str, Any]], values: dict) -> dict:
     """`values` (the fields of `args`, maybe with extras) with every secret of `args` and every secret-named key masked."""
     return redacted(values, SECRET_KEYS | secret_names(args))

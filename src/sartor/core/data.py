@@ -1,11 +1,19 @@
 """The data of a run: check the dataset flags early, load the standardised train and validation rows, and the
 validation rows that infer, eval and reward scoring answer."""
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Union
 
 from ..utils.errors import SartorError
 
+if TYPE_CHECKING:
+    from ..arguments import DataArguments, ExportArguments, InferArguments, SftArguments
 
-def check_data_args(args: Any) -> None:
+    # the commands whose arguments hold the data flags and the hub ones (use_hf, hub_token) loading needs
+    DataCommandArguments = Union[SftArguments, InferArguments, ExportArguments]
+
+
+def check_data_args(args: DataArguments) -> None:
     """--dataset is given and every --dataset / --val_dataset names something loadable (before any heavy work)."""
     from ..dataset.loader import check_dataset_sources
 
@@ -15,7 +23,7 @@ def check_data_args(args: Any) -> None:
                           args.model_name, args.model_author)
 
 
-def load_data(args: Any) -> tuple[Any, Any]:
+def load_data(args: DataCommandArguments) -> tuple[Any, Any]:
     """Standardised train and validation rows."""
     from ..dataset import load_dataset
 
@@ -33,7 +41,7 @@ def load_data(args: Any) -> tuple[Any, Any]:
     return train, val
 
 
-def validation_rows(args: Any) -> Any:
+def validation_rows(args: InferArguments) -> Any:
     """The rows infer, eval and reward scoring answer: --val_dataset, else the validation split of the training run
     whose args.json filled --dataset (--load_dataset_config true); at most --val_dataset_sample of them."""
     if args.val_dataset:

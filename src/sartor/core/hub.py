@@ -4,14 +4,19 @@ The token comes from --hub_token, else HF_TOKEN / MODELSCOPE_API_TOKEN, else the
 `check_push` resolves it (and the repository id) before any work starts, so a missing one is a
 clear error rather than a failure after hours of training. The hub client is made by
 `make_client`, a plain function that tests replace with a fake."""
+from __future__ import annotations
+
 import fnmatch
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Optional, Protocol, Union
 
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
+
+if TYPE_CHECKING:
+    from ..arguments import ExportArguments, SftArguments
 
 # Files of a training checkpoint that are for resuming, not for using the model.
 TRAINING_STATE = ["optimizer.pt", "optimizer.bin", "scheduler.pt", "rng_state*.pth", "scaler.pt",
@@ -111,10 +116,10 @@ def resolve_token(use_hf: bool, token: Optional[str]) -> Optional[str]:
     return get_hub_token(use_hf, token) or saved_login_token(use_hf)
 
 
-def check_push(args: Any) -> Optional[PushTarget]:
+def check_push(args: Union[SftArguments, ExportArguments]) -> Optional[PushTarget]:
     """The push target of `args` (None without --push_to_hub); raises SartorError when the repository
     id or the token is missing."""
-    if not getattr(args, "push_to_hub", False):
+    if not args.push_to_hub:
         return None
     hub = "Hugging Face Hub" if args.use_hf else "ModelScope"
     if not args.hub_model_id:

@@ -3,14 +3,19 @@ infer --merge_lora).
 
 The merge verifies itself: logits of the merged model must equal base+adapter logits on a probe
 batch, or the merge fails."""
+from __future__ import annotations
+
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import torch
 
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
+
+if TYPE_CHECKING:
+    from ..arguments import ExportArguments, InferArguments
 
 PROBE_TEXT = ["Hello! Who are you?", "Write a short poem about the sea.", "1 + 1 = 2; 2 + 2 = 4."]
 
@@ -33,7 +38,7 @@ def _logits(model: Any, batch: dict) -> torch.Tensor:
     return out * batch["attention_mask"].unsqueeze(-1)
 
 
-def merge_checkpoint(args: Any, ckpt: str, output_dir: Optional[str] = None) -> str:
+def merge_checkpoint(args: Union[ExportArguments, InferArguments], ckpt: str, output_dir: Optional[str] = None) -> str:
     """Write <ckpt>-merged (or output_dir) and return its path."""
     from peft import PeftModel
 
@@ -68,7 +73,7 @@ def merge_checkpoint(args: Any, ckpt: str, output_dir: Optional[str] = None) -> 
         raise SartorError(f"merge check failed: merged logits differ from base+adapter by {diff:.3g} (dtype {dtype})")
     log.info(f"merge check passed: max |merged - adapter| logits = {diff:.3g}")
     out.mkdir(parents=True, exist_ok=True)
-    merged.save_pretrained(out, safe_serialization=True, max_shard_size=getattr(args, "max_shard_size", "5GB"))
+    merged.save_pretrained(out, safe_serialization=True, max_shard_size=args.max_shard_size)
     tokenizer.save_pretrained(out)
     saved_args = Path(ckpt) / "args.json"
     if saved_args.is_file():

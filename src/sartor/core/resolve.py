@@ -1,12 +1,19 @@
 """What every command resolves before loading: users' plug-ins, the system prompt, the template name, the
 defaults that depend on the model, and the model loader's keyword arguments."""
+from __future__ import annotations
+
 import dataclasses
 import importlib.util
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..utils.errors import SartorError
+
+if TYPE_CHECKING:
+    from ..arguments import ModelArguments, SftArguments
+
+    TrainingCommand = TypeVar("TrainingCommand", bound=SftArguments)  # sft, pt or rlhf: resolve returns the same class
 
 _LOADED_REGISTERS: set[str] = set()
 
@@ -42,7 +49,7 @@ def choose_template(requested: str | None, registry_template: str | None, tokeni
     return "jinja" if getattr(tokenizer, "chat_template", None) else "default"
 
 
-def resolve(args: Any, info: Any, tokenizer: Any, **overrides: Any) -> Any:
+def resolve(args: TrainingCommand, info: Any, tokenizer: Any, **overrides: Any) -> TrainingCommand:
     """The arguments with every default that depends on the model filled in (what args.json records)."""
     values = dict(
         model_type=args.model_type or info.model_type,
@@ -55,7 +62,7 @@ def resolve(args: Any, info: Any, tokenizer: Any, **overrides: Any) -> Any:
     return dataclasses.replace(args, **values)
 
 
-def model_kwargs_of(args: Any) -> dict:
+def model_kwargs_of(args: ModelArguments) -> dict:
     """The model-loading fields of any arguments dataclass, as get_model_tokenizer's keyword arguments."""
     from ..arguments.model_args import ModelArguments
 

@@ -1,13 +1,18 @@
 """Run directories: output/<model>/v<N>-<YYYYMMDD-HHMMSS>/ with args.json, logging.jsonl, images/, checkpoint-N/."""
+from __future__ import annotations
+
 import dataclasses
 import json
 import os
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
 
 from ..version import __version__
+
+if TYPE_CHECKING:
+    from ..arguments.base import ArgumentsBase
 
 ARGS_FILE = "args.json"
 LOG_FILE = "logging.jsonl"
@@ -34,7 +39,7 @@ def next_run_dir(output_dir: str, add_version: bool = True, now: Optional[dateti
     return str(run)
 
 
-def args_to_json(args: Any, **extra: Any) -> dict:
+def args_to_json(args: Union[ArgumentsBase, Mapping[str, Any]], **extra: Any) -> dict:
     """Every resolved argument plus the sartor version, as JSON-safe values; a secret (hub token) reads only that it
     was given."""
     from ..arguments.secrets import redacted_args
@@ -46,7 +51,7 @@ def args_to_json(args: Any, **extra: Any) -> dict:
     return json.loads(json.dumps(redacted_args(args, data), default=str))
 
 
-def write_args(run_dir: str, args: Any, **extra: Any) -> str:
+def write_args(run_dir: str, args: Union[ArgumentsBase, Mapping[str, Any]], **extra: Any) -> str:
     path = Path(run_dir) / ARGS_FILE
     path.write_text(json.dumps(args_to_json(args, **extra), ensure_ascii=False, indent=2), encoding="utf-8")
     return str(path)
