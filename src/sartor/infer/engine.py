@@ -12,7 +12,7 @@ from typing import Any, AsyncIterator, Iterator, Optional
 
 import torch
 
-from ..arguments.generation_args import SAMPLING
+from ..arguments.generation_args import SAMPLING, GenerationArguments
 from ..utils.errors import SartorError
 from .adapters import AdapterSet
 from .detokenize import cut_at_stop  # noqa: F401  (kept importable from here for existing callers)
@@ -40,7 +40,7 @@ class RequestConfig:
     top_logprobs: int = 0
 
     @classmethod
-    def from_args(cls, args: Any) -> "RequestConfig":
+    def from_args(cls, args: GenerationArguments) -> "RequestConfig":
         return cls(max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
                    repetition_penalty=args.repetition_penalty, num_beams=args.num_beams, stop=list(args.stop_words))
 

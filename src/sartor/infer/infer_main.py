@@ -1,11 +1,14 @@
 """`infer_main`: one query, an interactive chat, or generation over a dataset."""
-from typing import Any
+from typing import Any, Optional, TypeVar
 
 from ..arguments import InferArguments
 from ..utils.errors import SartorError
 
+# infer, deploy, app or eval (each a kind of InferArguments): prepare_engine returns the class it was given
+InferCommand = TypeVar("InferCommand", bound=InferArguments)
 
-def prepare_engine(args: Any):
+
+def prepare_engine(args: InferCommand) -> tuple[Any, InferCommand, Optional[str]]:
     """Resolve a checkpoint and arguments, load model and template, and build the engine."""
     from ..model.loader import resolve_model_info
     from ..template import get_template
@@ -14,23 +17,23 @@ def prepare_engine(args: Any):
     from .engine import PtEngine
     from .load import ckpt_of, fill_from_checkpoint, is_adapter, load_model_for_inference
 
-    if getattr(args, "infer_backend", "pt") == "vllm":
+    if args.infer_backend == "vllm":
         from .vllm_settings import import_vllm
 
         import_vllm()  # without vllm: the install hint, before anything is merged or loaded
     ckpt = ckpt_of(args)
     if ckpt:
-        args = fill_from_checkpoint(args, ckpt, with_dataset=getattr(args, "load_dataset_config", False))
-    load_custom_register(getattr(args, "custom_register_path", None))  # users' models and templates, before loading
+        args = fill_from_checkpoint(args, ckpt, with_dataset=args.load_dataset_config)
+    load_custom_register(args.custom_register_path)  # users' models and templates, before loading
     if args.template:
         check_template_type(args.template)  # a misspelt name fails before the weights load, not after
-    if getattr(args, "merge_lora", False) and ckpt and is_adapter(ckpt):
+    if args.merge_lora and ckpt and is_adapter(ckpt):
         from ..core.merge import merge_checkpoint
 
         ckpt = merge_checkpoint(args, ckpt)
     if not args.model and not ckpt:
         raise SartorError("give --model or --ckpt_dir")
-    backend = getattr(args, "infer_backend", "pt")
+    backend = args.infer_backend
     if backend == "vllm":
         from .vllm_engine import build_vllm_engine
 
@@ -42,9 +45,9 @@ def prepare_engine(args: Any):
                               torch_dtype=args.torch_dtype, use_hf=args.use_hf, revision=args.model_revision)
     name = choose_template(args.template, info.template, tokenizer)
     template = get_template(name, tokenizer, default_system=read_system(args.system),
-                            tools_prompt=getattr(args, "tools_prompt", None))
-    engine = PtEngine(model, tokenizer, template, max_batch_size=getattr(args, "max_batch_size", 16),
-                      max_model_len=getattr(args, "max_model_len", None))
+                            tools_prompt=args.tools_prompt)
+    engine = PtEngine(model, tokenizer, template, max_batch_size=args.max_batch_size,
+                      max_model_len=args.max_model_len)
     return engine, args, ckpt
 
 

@@ -1,13 +1,21 @@
 """Load what inference needs from --ckpt_dir (adapter or full checkpoint) or --model alone.
 
 A checkpoint's args.json fills every argument the user left unset, so nothing is repeated."""
+from __future__ import annotations
+
 import dataclasses
 import os
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, TypeVar, Union
 
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
+
+if TYPE_CHECKING:
+    from ..arguments import ExportArguments, InferArguments, ModelArguments
+    from ..arguments.base import ArgumentsBase
+
+    Arguments = TypeVar("Arguments", bound=ArgumentsBase)  # fill_from_checkpoint returns the class it was given
 
 # Arguments a checkpoint's args.json may supply.
 FROM_CHECKPOINT = (
@@ -24,12 +32,12 @@ def is_adapter(path: str) -> bool:
     return (Path(path) / "adapter_config.json").is_file()
 
 
-def ckpt_of(args: Any) -> Optional[str]:
+def ckpt_of(args: Union[InferArguments, ExportArguments]) -> Optional[str]:
     """--ckpt_dir, or a single --adapters path (ms-swift 3/4 style), resolved to a checkpoint."""
     from ..core.checkpoints import resolve_checkpoint
 
-    path = getattr(args, "ckpt_dir", None)
-    if not path and getattr(args, "adapters", None) and len(args.adapters) == 1 and "=" not in args.adapters[0]:
+    path = args.ckpt_dir
+    if not path and args.adapters and len(args.adapters) == 1 and "=" not in args.adapters[0]:
         path = args.adapters[0]
     if not path:
         return None
@@ -38,7 +46,7 @@ def ckpt_of(args: Any) -> Optional[str]:
     return resolve_checkpoint(path)
 
 
-def fill_from_checkpoint(args: Any, ckpt: str, with_dataset: bool = False) -> Any:
+def fill_from_checkpoint(args: Arguments, ckpt: str, with_dataset: bool = False) -> Arguments:
     """Fill what the user left unset from the checkpoint's args.json (precedence: flags > args.json > defaults)."""
     from ..core.runs import read_args
 
@@ -66,7 +74,7 @@ def fill_from_checkpoint(args: Any, ckpt: str, with_dataset: bool = False) -> An
     return dataclasses.replace(args, **updates)
 
 
-def load_model_for_inference(args: Any, ckpt: Optional[str]):
+def load_model_for_inference(args: ModelArguments, ckpt: Optional[str]) -> tuple[Any, Any]:
     """(model, tokenizer) in eval mode: base + adapter for a LoRA checkpoint, the checkpoint itself when full."""
     from ..model.loader import get_model_tokenizer
     from ..core.resolve import model_kwargs_of

@@ -3,17 +3,22 @@
 A checkpoint is a reward model when its args.json says `rlhf_type: rm`. `--query` is scored as a user
 message (or give a JSON list of messages to score a whole conversation); in dataset mode every row is
 scored, and its rejected answer too when it has one. Scores go to stdout, one per line, and to a JSONL file."""
+from __future__ import annotations
+
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import torch
 
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
 
+if TYPE_CHECKING:
+    from ..arguments import InferArguments, ModelArguments
 
-def reward_checkpoint(args: Any) -> Optional[str]:
+
+def reward_checkpoint(args: InferArguments) -> Optional[str]:
     """The checkpoint of --ckpt_dir when it holds a reward model, else None."""
     from ..core.reward_model import is_reward_checkpoint
     from .load import ckpt_of
@@ -22,7 +27,7 @@ def reward_checkpoint(args: Any) -> Optional[str]:
     return ckpt if ckpt and is_reward_checkpoint(ckpt) else None
 
 
-def load_reward_checkpoint(args: Any, ckpt: str) -> tuple[Any, Any, Any]:
+def load_reward_checkpoint(args: ModelArguments, ckpt: str) -> tuple[Any, Any, Any]:
     """(reward model in eval mode, tokenizer, ModelInfo): base + adapter (with its score head), or the full checkpoint."""
     from ..model.loader import load_tokenizer
     from ..core.reward_model import load_reward_model
@@ -78,18 +83,18 @@ def query_messages(query: str) -> list[dict]:
     return [{"role": "user", "content": query}]
 
 
-def reward_main(args: Any, ckpt: str) -> dict:
+def reward_main(args: InferArguments, ckpt: str) -> dict:
     """Score --query or the rows of a dataset with the reward model of `ckpt`."""
     from ..template import get_template
     from ..core.resolve import choose_template, read_system
     from .dataset_infer import default_result_path
     from .load import fill_from_checkpoint
 
-    args = fill_from_checkpoint(args, ckpt, with_dataset=getattr(args, "load_dataset_config", False))
+    args = fill_from_checkpoint(args, ckpt, with_dataset=args.load_dataset_config)
     model, tokenizer, info = load_reward_checkpoint(args, ckpt)
     template = get_template(choose_template(args.template, info.template, tokenizer), tokenizer,
                             default_system=read_system(args.system))
-    scorer = RewardScorer(model, tokenizer, template, batch_size=getattr(args, "max_batch_size", 16))
+    scorer = RewardScorer(model, tokenizer, template, batch_size=args.max_batch_size)
     if args.query is not None:
         score = scorer.score([query_messages(args.query)])[0]
         print(f"{score:.6f}", flush=True)

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable, Optional
 
+from ..arguments import InferArguments
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
 from .engine import Completion, PtEngine, RequestConfig, _context_length
@@ -350,29 +351,29 @@ class _OutputState:
 
 
 # -- building it from arguments --------------------------------------------------------------------------
-def engine_kwargs_from_args(args: Any, model_dir: str, tokenizer_dir: Optional[str]) -> dict:
+def engine_kwargs_from_args(args: InferArguments, model_dir: str, tokenizer_dir: Optional[str]) -> dict:
     """vLLM engine arguments from sartor's flags (--torch_dtype, --gpu_memory_utilization, ...)."""
     kwargs: dict[str, Any] = dict(
         model=model_dir,
-        dtype=getattr(args, "torch_dtype", None) or "auto",
-        gpu_memory_utilization=float(getattr(args, "gpu_memory_utilization", 0.9)),
-        tensor_parallel_size=int(getattr(args, "tensor_parallel_size", 1)),
-        enforce_eager=bool(getattr(args, "enforce_eager", False)),
-        trust_remote_code=bool(getattr(args, "trust_remote_code", False)),
+        dtype=args.torch_dtype or "auto",
+        gpu_memory_utilization=float(args.gpu_memory_utilization),
+        tensor_parallel_size=int(args.tensor_parallel_size),
+        enforce_eager=bool(args.enforce_eager),
+        trust_remote_code=bool(args.trust_remote_code),
         disable_log_stats=True,
     )
     if tokenizer_dir and tokenizer_dir != model_dir:
         kwargs["tokenizer"] = tokenizer_dir
-    if getattr(args, "max_model_len", None):
+    if args.max_model_len:
         kwargs["max_model_len"] = int(args.max_model_len)
-    if getattr(args, "quant_method", None) == "bnb":
+    if args.quant_method == "bnb":
         kwargs["quantization"] = "bitsandbytes"
     if args.was_given("max_batch_size"):
         kwargs["max_num_seqs"] = int(args.max_batch_size)
     return kwargs
 
 
-def build_vllm_engine(args: Any, ckpt: Optional[str]) -> VllmEngine:
+def build_vllm_engine(args: InferArguments, ckpt: Optional[str]) -> VllmEngine:
     """The engine for resolved arguments: a full (or merged) checkpoint is served as it is; a LoRA
     checkpoint is served as its base model plus the adapter. Nothing is loaded onto the GPU here."""
     import_vllm()  # fail first, with the install hint
@@ -396,11 +397,11 @@ def build_vllm_engine(args: Any, ckpt: Optional[str]) -> VllmEngine:
     tokenizer = load_tokenizer(info.model_dir, tokenizer_dir, args.trust_remote_code)
     name = choose_template(args.template, info.template, tokenizer)
     template = get_template(name, tokenizer, default_system=read_system(args.system),
-                            tools_prompt=getattr(args, "tools_prompt", None))
+                            tools_prompt=args.tools_prompt)
     kwargs = engine_kwargs_from_args(args, info.model_dir, tokenizer_dir)
     batch = int(args.max_batch_size) if args.was_given("max_batch_size") else 256
     return VllmEngine(info.model_dir, tokenizer, template, kwargs, lora_checkpoint=adapter, max_batch_size=batch,
-                      max_model_len=getattr(args, "max_model_len", None), trust_remote_code=args.trust_remote_code)
+                      max_model_len=args.max_model_len, trust_remote_code=args.trust_remote_code)
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
