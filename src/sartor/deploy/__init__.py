@@ -1,10 +1,15 @@
 """The OpenAI-compatible server: `deploy_main(DeployArguments)`, and `build_app(engine, name)` for tests.
 
 fastapi and uvicorn (`pip install 'sartor[deploy]'`) are imported only when a server is built."""
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Optional
+
+if TYPE_CHECKING:
+    from ..arguments import DeployArguments
 
 
-def deploy_main(args: Any = None, **kwargs: Any) -> None:
+def deploy_main(args: Optional[DeployArguments] = None, **kwargs: Any) -> None:
     """Serve a model or checkpoint (and LoRA adapters) with an OpenAI-compatible API until interrupted."""
     from .server import deploy_main as _main
 

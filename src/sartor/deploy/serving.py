@@ -5,7 +5,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Optional
 
-from ..arguments.generation_args import SAMPLING
+from ..arguments.generation_args import SAMPLING, GenerationArguments
 from ..infer.engine import PtEngine, RequestConfig
 from ..infer.scheduler import GenerationEvent
 from ..utils.errors import SartorError
@@ -51,7 +51,7 @@ class SamplingDefaults:
     stop_words: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_args(cls, args: Any) -> "SamplingDefaults":
+    def from_args(cls, args: GenerationArguments) -> "SamplingDefaults":
         return cls(args.max_new_tokens, args.temperature, args.top_k, args.top_p, args.repetition_penalty,
                    list(args.stop_words))
 

@@ -33,7 +33,7 @@ def _sibling_or_here(base: str, suffix: str, model: Optional[str]) -> str:
     return os.path.basename(os.path.normpath(model)) + suffix
 
 
-def _plan(args: Any, ckpt: Optional[str], method: Optional[str], bits: Optional[int]) -> _Plan:
+def _plan(args: ExportArguments, ckpt: Optional[str], method: Optional[str], bits: Optional[int]) -> _Plan:
     from ..infer.load import is_adapter
 
     adapter = bool(ckpt and is_adapter(ckpt))
@@ -62,7 +62,7 @@ def _plan(args: Any, ckpt: Optional[str], method: Optional[str], bits: Optional[
     return _Plan(ckpt=ckpt, adapter=adapter, method=method, bits=bits, merge_to=merge_to, quant_to=quant_to)
 
 
-def _template_for(args: Any, model_dir: str, tokenizer: Any, **kwargs: Any):
+def _template_for(args: ExportArguments, model_dir: str, tokenizer: Any, **kwargs: Any):
     from ..model.loader import resolve_model_info
     from ..template import get_template
     from ..core.resolve import choose_template, read_system
@@ -71,10 +71,10 @@ def _template_for(args: Any, model_dir: str, tokenizer: Any, **kwargs: Any):
                               use_hf=args.use_hf, revision=args.model_revision, token=args.hub_token)
     name = choose_template(args.template, info.template, tokenizer)
     return get_template(name, tokenizer, default_system=read_system(args.system),
-                        tools_prompt=getattr(args, "tools_prompt", None), **kwargs)
+                        tools_prompt=args.tools_prompt, **kwargs)
 
 
-def _eval_rows(args: Any) -> tuple[Any, str]:
+def _eval_rows(args: ExportArguments) -> tuple[Any, str]:
     """Validation rows for the perplexity check: --val_dataset, else the validation split of --dataset
     (the checkpoint's own data by default), else built-in rows."""
     from ..dataset import load_dataset
@@ -101,7 +101,7 @@ def _eval_rows(args: Any) -> tuple[Any, str]:
     return train, names
 
 
-def _calibration(args: Any, template: Any) -> list[dict]:
+def _calibration(args: ExportArguments, template: Any) -> list[dict]:
     from ..core.data import load_data
     from .quality import encode_rows
 
@@ -112,7 +112,7 @@ def _calibration(args: Any, template: Any) -> list[dict]:
     return [{"input_ids": r["input_ids"], "attention_mask": [1] * len(r["input_ids"])} for r in rows]
 
 
-def _quantise(args: Any, plan: _Plan, source: str) -> dict:
+def _quantise(args: ExportArguments, plan: _Plan, source: str) -> dict:
     from ..model.detect import read_model_config
     from ..model.loader import default_dtype, load_tokenizer
     from .quality import build_report, encode_rows, format_report, model_perplexity, write_report, EVAL_ROWS
@@ -141,7 +141,7 @@ def _quantise(args: Any, plan: _Plan, source: str) -> dict:
     return report
 
 
-def _ollama(args: Any, weights: str, out_dir: str) -> str:
+def _ollama(args: ExportArguments, weights: str, out_dir: str) -> str:
     from ..model.loader import load_tokenizer
     from .ollama import OllamaTemplateError, write_modelfile
 

@@ -3,12 +3,17 @@
 torchao, HQQ, bitsandbytes and FP8 go through transformers' own quantizers (load with the config,
 save); GPTQ and AWQ through GPT-QModel with calibration rows. Only torchao is exercised on CPU in
 the tests; the others need a CUDA GPU (or libraries not installed on the CPU development machines)."""
+from __future__ import annotations
+
 import importlib.util
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
+
+if TYPE_CHECKING:
+    from ..arguments import ExportArguments, ModelArguments
 
 QUANT_BITS: dict[str, tuple[int, ...]] = {
     "torchao": (2, 3, 4, 8), "hqq": (1, 2, 3, 4, 8), "bnb": (4, 8), "gptq": (2, 3, 4, 8), "awq": (4,), "fp8": (8,),
@@ -90,7 +95,8 @@ def fit_group_size(group_size: int, in_features: dict[str, int]) -> int:
     return size
 
 
-def hf_quantization_config(method: str, bits: int, group_size: int, args: Any, torch_dtype: str = "bfloat16") -> Any:
+def hf_quantization_config(method: str, bits: int, group_size: int, args: ModelArguments,
+                           torch_dtype: str = "bfloat16") -> Any:
     """A transformers quantization config for the methods transformers applies at load time."""
     import torch
 
@@ -112,7 +118,7 @@ def hf_quantization_config(method: str, bits: int, group_size: int, args: Any, t
 
         if bits == 8:
             return BitsAndBytesConfig(load_in_8bit=True)
-        compute = getattr(args, "bnb_4bit_compute_dtype", None) or torch_dtype
+        compute = args.bnb_4bit_compute_dtype or torch_dtype
         return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type=args.bnb_4bit_quant_type,
                                   bnb_4bit_use_double_quant=args.bnb_4bit_use_double_quant,
                                   bnb_4bit_compute_dtype=getattr(torch, compute))
@@ -131,13 +137,14 @@ def _save_tokenizer(src_dir: str, out_dir: str, tokenizer: Any) -> None:
             (Path(out_dir) / name).write_text(src.read_text(encoding="utf-8"), encoding="utf-8")
 
 
-def quantize_with_transformers(method: str, bits: int, src_dir: str, out_dir: str, *, args: Any, tokenizer: Any,
+def quantize_with_transformers(method: str, bits: int, src_dir: str, out_dir: str, *, args: ExportArguments,
+                               tokenizer: Any,
                                torch_dtype: str) -> dict:
     """Load `src_dir` with the quantization config and save it (safetensors)."""
     import torch
     from transformers import AutoModelForCausalLM
 
-    trust = getattr(args, "trust_remote_code", False)
+    trust = args.trust_remote_code
     if method == "fp8" and torch_dtype == "float32":
         torch_dtype = "bfloat16"  # FP8 kernels compute in half precision
     group_size = args.group_size
@@ -165,7 +172,8 @@ def quantize_with_transformers(method: str, bits: int, src_dir: str, out_dir: st
     return info
 
 
-def quantize_with_gptqmodel(method: str, bits: int, src_dir: str, out_dir: str, *, args: Any, tokenizer: Any,
+def quantize_with_gptqmodel(method: str, bits: int, src_dir: str, out_dir: str, *, args: ExportArguments,
+                            tokenizer: Any,
                             calibration: list[dict]) -> dict:
     """GPTQ or AWQ with GPT-QModel, calibrated on `calibration` ({"input_ids", "attention_mask"} rows)."""
     from ..utils.lazy import require
@@ -185,7 +193,7 @@ def quantize_with_gptqmodel(method: str, bits: int, src_dir: str, out_dir: str, 
     else:
         qcfg = QuantizeConfig(bits=bits, group_size=args.group_size)
     get_logger().info(f"quantising {src_dir} with {method} int{bits} (GPT-QModel) on {len(calibration)} calibration rows")
-    model = GPTQModel.load(src_dir, qcfg, trust_remote_code=getattr(args, "trust_remote_code", False))
+    model = GPTQModel.load(src_dir, qcfg, trust_remote_code=args.trust_remote_code)
     model.quantize(calibration, batch_size=args.quant_batch_size, tokenizer=tokenizer)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     model.save(out_dir)
@@ -194,7 +202,7 @@ def quantize_with_gptqmodel(method: str, bits: int, src_dir: str, out_dir: str, 
     return {"group_size": args.group_size, "calibration_rows": len(calibration)}
 
 
-def quantize_model(method: str, bits: int, src_dir: str, out_dir: str, *, args: Any, tokenizer: Any,
+def quantize_model(method: str, bits: int, src_dir: str, out_dir: str, *, args: ExportArguments, tokenizer: Any,
                    torch_dtype: str, calibration: Optional[list[dict]] = None) -> dict:
     """Write the quantised model to out_dir; returns details for the report."""
     if method in ("gptq", "awq"):
