@@ -3,12 +3,17 @@ page is reachable from other machines without one, and gradio's launch chatter (
 address is logged here instead.
 
 Passwords are read into memory and handed to gradio; they are never logged, echoed in an error or written anywhere."""
+from __future__ import annotations
+
 import ipaddress
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
+
+if TYPE_CHECKING:
+    from ..arguments.deploy_args import AppConcernArguments
 
 
 def _pair(text: str, where: str) -> tuple[str, str]:
@@ -64,10 +69,10 @@ def exposure_warning(what: str, server_name: str, share: bool, has_auth: bool, r
             "reach it through an SSH tunnel (ssh -L 7860:127.0.0.1:7860 this-host).")
 
 
-def serve(demo: Any, args: Any, what: str, risk: str, block: bool = True, **options: Any) -> Any:
+def serve(demo: Any, args: AppConcernArguments, what: str, risk: str, block: bool = True, **options: Any) -> Any:
     """Launch `demo` as `args` say (server_name, server_port, share, auth, auth_file); log where it listens and warn
     when it is exposed without a login. block=False returns the running page (close it with demo.close())."""
-    auth = auth_pairs(getattr(args, "auth", None), getattr(args, "auth_file", None))
+    auth = auth_pairs(args.auth, args.auth_file)
     log = get_logger()
     warning = exposure_warning(what, args.server_name, args.share, auth is not None, risk)
     if warning:

@@ -9,11 +9,16 @@ and where the Chat tab loads a checkpoint, so a crafted request is refused as th
 Files the UI itself reads or writes stay in its folders: `--config` files inside the directory commands run in,
 `--result_path` (read back by the Eval tab) inside the output directory; `<output dir>/uploads/` holds uploaded
 data files only, never a model or checkpoint (an upload could otherwise stand in for a checkpoint's args.json)."""
+from __future__ import annotations
+
 import os
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from ...utils.errors import SartorError
+
+if TYPE_CHECKING:
+    from ...arguments import ExportArguments, InferArguments, SftArguments, TunerArguments
 
 # flag -> what it does; refused from the browser unless --allow_code_flags true
 CODE_FLAGS = {
@@ -145,36 +150,42 @@ def _listed(value: Any) -> list:
     return list(value) if isinstance(value, (list, tuple)) else ([] if value is None else [value])
 
 
-def check_parsed(command: str, args: Any, explicit: set[str], policy: Policy) -> None:
-    """The parsed arguments, however they were spelt: no code turned on, no model folder in uploads, results inside
-    the output directory, and no checkpoint whose args.json turns code on."""
+def check_parsed(command: str, args: Union[SftArguments, InferArguments, ExportArguments], explicit: set[str],
+                 policy: Policy) -> None:
+    """The parsed arguments of any command the web UI runs (command.args_class), however they were spelt: no code
+    turned on, no model folder in uploads, results inside the output directory, and no checkpoint whose args.json
+    turns code on."""
+    from ...arguments import ExportArguments, InferArguments, SftArguments
+
     if not policy.allow_code_flags:
-        if _listed(getattr(args, "custom_register_path", None)):
+        if _listed(args.custom_register_path):
             raise _refuse("--custom_register_path", CODE_FLAGS["custom_register_path"])
-        if getattr(args, "trust_remote_code", False):
+        if args.trust_remote_code:
             raise _refuse("--trust_remote_code", CODE_FLAGS["trust_remote_code"])
-        for name in ("model_kwargs", "training_args"):
-            extra = getattr(args, name, None) or {}
+        extras = {"model_kwargs": args.model_kwargs,
+                  "training_args": args.training_args if isinstance(args, SftArguments) else None}
+        for name, given in extras.items():
+            extra = given or {}
             found = [k for k in extra if k in CODE_FLAGS and extra[k]]
             if found:
                 raise _refuse(f"--{name} with {found[0]}", CODE_FLAGS[found[0]])
-    for name in MODEL_PATH_FLAGS:
+    for name in MODEL_PATH_FLAGS:  # each command has some of these flags: the table is looked up by name
         for value in _listed(getattr(args, name, None)):
             path = str(value).split("=", 1)[-1] if name == "adapters" else str(value)
             if path and policy.inside(path, policy.uploads):
                 raise SartorError(f"refused: --{name} {value}: the uploads folder holds uploaded data files only")
-    result_path = getattr(args, "result_path", None)
+    result_path = args.result_path if isinstance(args, InferArguments) else None
     if command == "infer" and result_path and not policy.inside(result_path, policy.root):
         raise SartorError(f"refused: --result_path {result_path}: the web UI writes results only inside its output "
                           f"directory {policy.root}")
-    if command in ("infer", "export"):
-        ckpt = getattr(args, "ckpt_dir", None) or _single_adapter(args)
+    if isinstance(args, (InferArguments, ExportArguments)):  # infer and export load a checkpoint
+        ckpt = args.ckpt_dir or _single_adapter(args)
         if ckpt:
             check_checkpoint(ckpt, policy, explicit)
 
 
-def _single_adapter(args: Any) -> Optional[str]:
-    adapters = _listed(getattr(args, "adapters", None))
+def _single_adapter(args: TunerArguments) -> Optional[str]:
+    adapters = _listed(args.adapters)
     return adapters[0] if len(adapters) == 1 and "=" not in adapters[0] else None
 
 
