@@ -1,11 +1,57 @@
 """Make the right parameters trainable: LoRA (DoRA, rsLoRA, QLoRA) through PEFT, or full with freezing."""
 import re
-from typing import Any
+from typing import Any, Literal, Optional, Protocol
 
 import torch
 
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
+
+
+class LoraSettings(Protocol):
+    """The flags a LoRA config is made from: fields of arguments.TunerArguments (tuners and arguments are independent
+    building blocks, so the fields are named here)."""
+
+    @property
+    def target_modules(self) -> list[str]: ...
+    @property
+    def target_regex(self) -> Optional[str]: ...
+    @property
+    def modules_to_save(self) -> list[str]: ...
+    @property
+    def lora_rank(self) -> int: ...
+    @property
+    def lora_alpha(self) -> int: ...
+    @property
+    def lora_dropout(self) -> float: ...
+    @property
+    def lora_bias(self) -> Literal["none", "all", "lora_only"]: ...
+    @property
+    def use_dora(self) -> bool: ...
+    @property
+    def use_rslora(self) -> bool: ...
+    @property
+    def init_weights(self) -> str: ...
+
+
+class TunerSettings(LoraSettings, Protocol):
+    """What `prepare_model` reads: the tuner flags (arguments.TunerArguments) and --gradient_checkpointing
+    (arguments.TrainArguments); SftArguments, PtArguments and RLHFArguments have them all."""
+
+    @property
+    def train_type(self) -> str: ...
+    @property
+    def adapters(self) -> list[str]: ...
+    @property
+    def lora_dtype(self) -> Optional[str]: ...
+    @property
+    def freeze_parameters(self) -> list[str]: ...
+    @property
+    def freeze_parameters_ratio(self) -> float: ...
+    @property
+    def trainable_parameters(self) -> list[str]: ...
+    @property
+    def gradient_checkpointing(self) -> bool: ...
 
 
 def _init_weights(value: str) -> Any:
@@ -17,7 +63,7 @@ def _init_weights(value: str) -> Any:
     return value
 
 
-def lora_config(args: Any, default_targets: list[str] | None = None, task_type: str = "CAUSAL_LM"):
+def lora_config(args: LoraSettings, default_targets: list[str] | None = None, task_type: str = "CAUSAL_LM"):
     """A peft LoraConfig from the tuner arguments (task_type SEQ_CLS for a reward model: peft saves its head)."""
     from peft import LoraConfig, TaskType
 
@@ -33,7 +79,7 @@ def lora_config(args: Any, default_targets: list[str] | None = None, task_type: 
     )
 
 
-def _apply_lora(model, args: Any, task_type: str = "CAUSAL_LM"):
+def _apply_lora(model, args: TunerSettings, task_type: str = "CAUSAL_LM"):
     from peft import PeftModel, get_peft_model, prepare_model_for_kbit_training
 
     if getattr(model, "is_loaded_in_4bit", False) or getattr(model, "is_loaded_in_8bit", False):
@@ -73,7 +119,7 @@ def _matches(name: str, prefix: str) -> bool:
         return False
 
 
-def _apply_full(model, args: Any):
+def _apply_full(model, args: TunerSettings):
     names = [n for n, _ in model.named_parameters()]
     frozen: set[str] = set()
     if args.freeze_parameters_ratio > 0:
@@ -104,7 +150,7 @@ def upcast_trainable(model, train_type: str) -> None:
                           "in 16 bits)")
 
 
-def prepare_model(model, args: Any, task_type: str = "CAUSAL_LM"):
+def prepare_model(model, args: TunerSettings, task_type: str = "CAUSAL_LM"):
     """Apply the tuner; `--trainable_parameters` prefixes stay trainable in every mode."""
     if args.train_type == "lora":
         model = _apply_lora(model, args, task_type)
