@@ -5,7 +5,7 @@ import sys
 import time
 from pathlib import Path
 
-from transformers import TrainerCallback
+from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
 from .plot import plot_run
 from ..core.runs import LOG_FILE
@@ -19,7 +19,7 @@ class JsonlLogCallback(TrainerCallback):
         self.start = None
         self.start_step = 0
 
-    def on_train_begin(self, args, state, control, **kw):
+    def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw):
         self.start = time.time()
         self.start_step = state.global_step
         if state.global_step > 0 and state.is_world_process_zero:  # resumed from a checkpoint
@@ -39,7 +39,7 @@ class JsonlLogCallback(TrainerCallback):
                     for h in state.log_history if h.get("step", 0) <= step]
         self.path.write_text("".join(json.dumps(r, default=float) + "\n" for r in rows), encoding="utf-8")
 
-    def on_log(self, args, state, control, logs=None, **kw):
+    def on_log(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, logs=None, **kw):
         if not state.is_world_process_zero or not logs:
             return
         elapsed = time.time() - (self.start or time.time())
@@ -51,7 +51,7 @@ class JsonlLogCallback(TrainerCallback):
         with self.path.open("a", encoding="utf-8") as f:
             f.write(json.dumps(row, default=float) + "\n")
 
-    def on_train_end(self, args, state, control, **kw):
+    def on_train_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw):
         if state.is_world_process_zero:
             plot_run(str(self.path.parent))
 
@@ -62,7 +62,7 @@ class ProgressBarCallback(TrainerCallback):
     def __init__(self):
         self.bar = None
 
-    def on_train_begin(self, args, state, control, **kw):
+    def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw):
         from ..utils.quiet import progress_bars_wanted
 
         if state.is_world_process_zero and progress_bars_wanted():  # piped stderr: the JSON lines alone
@@ -70,11 +70,11 @@ class ProgressBarCallback(TrainerCallback):
 
             self.bar = tqdm(total=state.max_steps, initial=state.global_step, desc="train", dynamic_ncols=True)
 
-    def on_step_end(self, args, state, control, **kw):
+    def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw):
         if self.bar is not None:
             self.bar.update(state.global_step - self.bar.n)
 
-    def on_log(self, args, state, control, logs=None, **kw):
+    def on_log(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, logs=None, **kw):
         if not state.is_world_process_zero or not logs:
             return
         line = json.dumps({"step": state.global_step, **{k: (round(v, 6) if isinstance(v, float) else v)
@@ -87,7 +87,7 @@ class ProgressBarCallback(TrainerCallback):
             self.bar.set_postfix({k: (f"{v:.4g}" if isinstance(v, float) else v) for k, v in post.items()})
         self.bar.write(line, file=sys.stderr)
 
-    def on_train_end(self, args, state, control, **kw):
+    def on_train_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
@@ -96,6 +96,6 @@ class ProgressBarCallback(TrainerCallback):
 class SaveLastCallback(TrainerCallback):
     """Always save the final step, so the last checkpoint exists whatever --save_steps is."""
 
-    def on_step_end(self, args, state, control, **kw):
+    def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw):
         if state.global_step >= state.max_steps and args.save_strategy != "no":
             control.should_save = True

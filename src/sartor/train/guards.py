@@ -8,15 +8,15 @@ import math
 from typing import Any
 
 import torch
-from transformers import TrainerCallback
+from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
 from ..compat.accelerate import loss_scaler
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
 
 
-def _precision_hint(args: Any) -> str:
-    if getattr(args, "fp16", False):
+def _precision_hint(args: TrainingArguments) -> str:
+    if args.fp16:
         return ("float16 overflow is the usual cause: try --torch_dtype bfloat16 (or float32), a lower "
                 "--learning_rate, or --max_grad_norm 1")
     return "try a lower --learning_rate, --max_grad_norm 1, or check the data for empty or extreme rows"
@@ -26,7 +26,7 @@ class NonFiniteError(SartorError):
     """Training produced a NaN or infinite loss, gradient norm or weight."""
 
 
-def check_loss(loss: torch.Tensor, step: int, args: Any) -> None:
+def check_loss(loss: torch.Tensor, step: int, args: TrainingArguments) -> None:
     """Raise when a micro-batch's loss is NaN or infinite."""
     if not bool(torch.isfinite(loss.detach()).all()):
         raise NonFiniteError(f"step {step}: the training loss is {float(loss.detach().float().mean())} "
@@ -45,7 +45,7 @@ class FiniteGuardCallback(TrainerCallback):
         self.trainer = trainer
         self.skipped = 0
 
-    def on_optimizer_step(self, args, state, control, **kw):
+    def on_optimizer_step(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw):
         acc = self.trainer.accelerator
         scaler = loss_scaler(acc)
         if scaler is not None and acc.optimizer_step_was_skipped:
@@ -54,7 +54,7 @@ class FiniteGuardCallback(TrainerCallback):
             get_logger().warning(f"step {state.global_step + 1}: the float16 loss scaler skipped this step (gradients "
                                  f"overflowed; scale now {scale:g}; {self.skipped} skipped so far)")
 
-    def check_log(self, logs: dict, step: int, args: Any) -> None:
+    def check_log(self, logs: dict, step: int, args: TrainingArguments) -> None:
         """Add the count of skipped steps to a log row; fail on a non-finite gradient norm the scaler did not skip."""
         if self.skipped:
             logs["skipped_steps"] = self.skipped
@@ -64,7 +64,7 @@ class FiniteGuardCallback(TrainerCallback):
             raise NonFiniteError(f"step {step}: the gradient norm is {norm}; stopped before any weight is saved. "
                                  f"{_precision_hint(args).capitalize()}")
 
-    def on_step_end(self, args, state, control, model=None, **kw):
+    def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, model=None, **kw):
         if control.should_save and model is not None:
             bad = nonfinite_parameters(model)
             if bad:

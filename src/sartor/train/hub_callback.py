@@ -9,12 +9,17 @@
 - `all_checkpoints`: also, at every save, each checkpoint goes to `checkpoint-N/`.
 The root upload leaves out optimizer and RNG state. `hub_callbacks(args)` checks the repository id and
 the token before training starts, and is empty without --push_to_hub."""
-import os
-from typing import Any, Optional
+from __future__ import annotations
 
-from transformers import TrainerCallback
+import os
+from typing import TYPE_CHECKING, Any, Optional
+
+from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
 from ..utils.logging import get_logger
+
+if TYPE_CHECKING:
+    from ..arguments import SftArguments
 
 STRATEGIES = ("end", "push_best", "push_last", "checkpoint", "all_checkpoints")
 
@@ -38,7 +43,7 @@ class PushToHubCallback(TrainerCallback):
         self.pushed.append(push_folder(self.target, folder, path_in_repo=path_in_repo, commit_message=message,
                                        ignore_patterns=ignore))
 
-    def on_save(self, args, state, control, **kwargs):
+    def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs):
         if self.strategy not in ("checkpoint", "all_checkpoints") or not state.is_world_process_zero:
             return
         folder = os.path.join(args.output_dir, f"checkpoint-{state.global_step}")
@@ -47,7 +52,7 @@ class PushToHubCallback(TrainerCallback):
         path = "last-checkpoint" if self.strategy == "checkpoint" else f"checkpoint-{state.global_step}"
         self._push(folder, path, f"{self.target.commit_message} (step {state.global_step})", ignore=[])
 
-    def on_train_end(self, args, state, control, **kwargs):
+    def on_train_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs):
         if not state.is_world_process_zero:
             return
         last = os.path.join(args.output_dir, f"checkpoint-{state.global_step}")
@@ -64,12 +69,11 @@ class PushToHubCallback(TrainerCallback):
         self._push(folder, "", self.target.commit_message)
 
 
-def hub_callbacks(args: Any) -> list:
+def hub_callbacks(args: SftArguments) -> list:
     """[PushToHubCallback] for --push_to_hub true (repository id and token checked now), else []."""
     from ..core.hub import check_push
 
     target = check_push(args)
     if target is None:
         return []
-    return [PushToHubCallback(target, getattr(args, "push_hub_strategy", "end"),
-                              getattr(args, "load_best_model_at_end", False))]
+    return [PushToHubCallback(target, args.push_hub_strategy, args.load_best_model_at_end)]

@@ -12,21 +12,22 @@ Adding a method means adding a row here (and its loss), not a copy of an entry p
 import dataclasses
 from typing import Any
 
+from ..arguments import RLHFArguments, SftArguments
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
 from .recipe import Method, TrainerParts
 
 
-class SftMethod(Method):
+class SftMethod(Method[SftArguments]):
     """Supervised fine-tuning and continued pre-training (pt: the generation template, loss on every token)."""
 
     name = "sft"
 
-    def check(self, args: Any) -> None:
+    def check(self, args: SftArguments) -> None:
         if args.lazy_tokenize and args.packing:
             raise SartorError("--packing true needs the data encoded up front: drop --lazy_tokenize")
 
-    def adjust(self, args: Any, info: Any) -> Any:
+    def adjust(self, args: SftArguments, info: Any) -> SftArguments:
         from ..model.loader import runs_repository_code
 
         if args.packing and runs_repository_code(info, args.trust_remote_code):
@@ -35,11 +36,11 @@ class SftMethod(Method):
             return dataclasses.replace(args, packing=False)
         return args
 
-    def template_options(self, args: Any) -> dict:
+    def template_options(self, args: SftArguments) -> dict:
         return dict(default_system=args.system, max_length=args.max_length, truncation_strategy=args.truncation_strategy,
                     loss_scale=args.loss_scale, tools_prompt=args.tools_prompt)
 
-    def encode(self, args: Any, template: Any, rows: Any, desc: str, validation: bool) -> Any:
+    def encode(self, args: SftArguments, template: Any, rows: Any, desc: str, validation: bool) -> Any:
         from ..dataset.encode import LazyEncodedDataset, encode_dataset
 
         if args.lazy_tokenize:
@@ -47,7 +48,7 @@ class SftMethod(Method):
         return encode_dataset(rows, template, args.dataset_num_proc, args.load_from_cache_file, desc,
                               validation=validation)
 
-    def finish_data(self, args: Any, train: Any, val: Any) -> tuple[Any, Any]:
+    def finish_data(self, args: SftArguments, train: Any, val: Any) -> tuple[Any, Any]:
         if args.lazy_tokenize:
             return train, val
         from ..dataset.encode import stats
@@ -59,7 +60,7 @@ class SftMethod(Method):
             val = pack_dataset(val, args.max_length) if val is not None else None
         return train, val
 
-    def trainer(self, parts: TrainerParts) -> Any:
+    def trainer(self, parts: TrainerParts[SftArguments]) -> Any:
         from ..core.data import load_data
         from ..dataset.collate import build_collator
         from .padding import padding_free_for
@@ -84,34 +85,34 @@ class SftMethod(Method):
             acc_strategy=args.acc_strategy, activation_offloading=args.activation_offloading, callbacks=parts.callbacks)
 
 
-class PreferenceMethod(Method):
+class PreferenceMethod(Method[RLHFArguments]):
     """dpo, orpo, simpo, cpo, kto and rm: the SFT template encodes chosen and rejected answers (the last answer is
     the one judged); the losses are in train/preference/losses.py."""
 
     def __init__(self, rlhf_type: str) -> None:
         self.name = rlhf_type
 
-    def check(self, args: Any) -> None:
+    def check(self, args: RLHFArguments) -> None:
         from .preference.checks import check_rlhf_args
 
         check_rlhf_args(args)
 
-    def resolved(self, args: Any) -> dict:
+    def resolved(self, args: RLHFArguments) -> dict:
         from .preference.trainer import PreferenceConfig
 
         config = PreferenceConfig.from_args(args)
         return {"beta": config.beta, "loss_type": config.loss_type}
 
-    def adjust(self, args: Any, info: Any) -> Any:
+    def adjust(self, args: RLHFArguments, info: Any) -> RLHFArguments:
         if args.max_prompt_length is None:
             return dataclasses.replace(args, max_prompt_length=args.max_length // 2)
         return args
 
-    def template_options(self, args: Any) -> dict:
+    def template_options(self, args: RLHFArguments) -> dict:
         # --max_length applies per pair (see preference/data.fit)
         return dict(default_system=args.system, loss_scale="last_round", tools_prompt=args.tools_prompt)
 
-    def encode(self, args: Any, template: Any, rows: Any, desc: str, validation: bool) -> Any:
+    def encode(self, args: RLHFArguments, template: Any, rows: Any, desc: str, validation: bool) -> Any:
         from .preference.data import PreferenceEncoder, encode_preference_dataset
 
         encoder = PreferenceEncoder(template, args.rlhf_type, args.max_length, args.max_prompt_length,
@@ -120,13 +121,13 @@ class PreferenceMethod(Method):
                                          load_from_cache_file=args.load_from_cache_file, desc=desc,
                                          validation=validation)
 
-    def finish_data(self, args: Any, train: Any, val: Any) -> tuple[Any, Any]:
+    def finish_data(self, args: RLHFArguments, train: Any, val: Any) -> tuple[Any, Any]:
         if hasattr(train, "num_rows"):
             get_logger().info(f"{args.rlhf_type} rows: train {len(train)}, "
                               f"validation {len(val) if val is not None else 0}")
         return train, val
 
-    def model(self, args: Any, info: Any, tokenizer: Any, model_kwargs: dict) -> Any:
+    def model(self, args: RLHFArguments, info: Any, tokenizer: Any, model_kwargs: dict) -> Any:
         if args.rlhf_type != "rm":
             return super().model(args, info, tokenizer, model_kwargs)
         from ..core.reward_model import load_reward_model
@@ -136,7 +137,7 @@ class PreferenceMethod(Method):
         return prepare_model(load_reward_model(model_kwargs, info.model_dir, tokenizer.pad_token_id), args,
                              task_type="SEQ_CLS")
 
-    def trainer(self, parts: TrainerParts) -> Any:
+    def trainer(self, parts: TrainerParts[RLHFArguments]) -> Any:
         from .preference.data import KTOCollator, PairCollator
         from .preference.model import build_reference, disable_dropout
         from .preference.trainer import PreferenceConfig, PreferenceTrainer
@@ -152,11 +153,11 @@ class PreferenceMethod(Method):
 
 
 SFT = SftMethod()
-METHODS: dict[str, Method] = {"sft": SFT, "pt": SFT, **{name: PreferenceMethod(name) for name in
+METHODS: dict[str, Method[Any]] = {"sft": SFT, "pt": SFT, **{name: PreferenceMethod(name) for name in
                                                          ("dpo", "orpo", "simpo", "cpo", "kto", "rm")}}
 
 
-def method_for(name: str) -> Method:
+def method_for(name: str) -> Method[Any]:
     if name not in METHODS:
         raise SartorError(f"unknown training method {name!r}: one of {', '.join(METHODS)}")
     return METHODS[name]

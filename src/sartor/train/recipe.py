@@ -5,14 +5,19 @@ the template options, how rows are encoded, the model (a reward head or not), th
 and the trainer with its loss. Dry run, resume, the validation split, the hub push and the run directory are
 handled here, once, and so alike for every method."""
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+from ..arguments import SftArguments
+
+# the arguments a method trains from: SftArguments (sft), PtArguments (pt) or RLHFArguments (each --rlhf_type)
+Args = TypeVar("Args", bound=SftArguments)
 
 
 @dataclass
-class TrainerParts:
+class TrainerParts(Generic[Args]):
     """What the recipe has built when a method makes its trainer."""
 
-    args: Any
+    args: Args
     model: Any
     tokenizer: Any
     template: Any
@@ -23,33 +28,34 @@ class TrainerParts:
     callbacks: list
 
 
-class Method:
-    """One row of the training table. Defaults are SFT's; a method overrides what differs."""
+class Method(Generic[Args]):
+    """One row of the training table, for the arguments class `Args` it trains from. Defaults are SFT's; a method
+    overrides what differs."""
 
     name = "sft"
 
-    def check(self, args: Any) -> None:
+    def check(self, args: Args) -> None:
         """Option combinations the method does not take (before any work)."""
 
-    def resolved(self, args: Any) -> dict:
+    def resolved(self, args: Args) -> dict:
         """Values args.json records besides the model's defaults (e.g. a method's default beta)."""
         return {}
 
-    def adjust(self, args: Any, info: Any) -> Any:
+    def adjust(self, args: Args, info: Any) -> Args:
         """The arguments once the model is known (before the run directory is made)."""
         return args
 
-    def template_options(self, args: Any) -> dict:
+    def template_options(self, args: Args) -> dict:
         raise NotImplementedError
 
-    def encode(self, args: Any, template: Any, rows: Any, desc: str, validation: bool) -> Any:
+    def encode(self, args: Args, template: Any, rows: Any, desc: str, validation: bool) -> Any:
         raise NotImplementedError
 
-    def finish_data(self, args: Any, train: Any, val: Any) -> tuple[Any, Any]:
+    def finish_data(self, args: Args, train: Any, val: Any) -> tuple[Any, Any]:
         """After encoding both splits (statistics, packing)."""
         return train, val
 
-    def model(self, args: Any, info: Any, tokenizer: Any, model_kwargs: dict) -> Any:
+    def model(self, args: Args, info: Any, tokenizer: Any, model_kwargs: dict) -> Any:
         """The model with its tuner applied."""
         from ..model.loader import get_model_tokenizer
         from ..tuners.prepare import prepare_model
@@ -60,11 +66,11 @@ class Method:
         transformers.set_seed(args.seed)  # again: under ZeRO-3 rank 0 alone initialises weights missing from the files
         return prepare_model(model, args)
 
-    def trainer(self, parts: TrainerParts) -> Any:
+    def trainer(self, parts: TrainerParts[Args]) -> Any:
         raise NotImplementedError
 
 
-def run_recipe(args: Any, method: Method) -> dict:
+def run_recipe(args: Args, method: Method[Args]) -> dict:
     """Train `args` with `method`; return best/last checkpoint, best metric and the log history (--dry_run: the plan)."""
     from ..core.checkpoints import resume_checkpoint
     from ..core.data import check_data_args

@@ -1,16 +1,21 @@
 """Steps of sft, pt and rlhf around a run: make the run directory, leave none behind for a run that never started,
 choose the attention for training. (Resolving arguments and loading data: core.resolve and core.data.)"""
+from __future__ import annotations
+
 import re
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 from ..core.runs import default_output_dir, next_run_dir
 from ..utils.logging import get_logger
 
+if TYPE_CHECKING:
+    from ..arguments import ModelArguments, SftArguments
 
-def make_run_dir(args: Any) -> str:
+
+def make_run_dir(args: SftArguments) -> str:
     """A new run directory; with several processes rank 0 makes it and every rank gets the same one."""
     from .processes import init_distributed, shared_run_dir
 
@@ -37,7 +42,7 @@ def discard_if_failed(run_dir: str, is_main: bool) -> Iterator[None]:
         raise
 
 
-def training_attn_impl(args: Any, info: Any) -> Optional[str]:
+def training_attn_impl(args: ModelArguments, info: Any) -> Optional[str]:
     """--attn_impl when given; else flash-attention 2 where it is installed and usable (a CUDA GPU, 16-bit weights,
     transformers' own model class): its varlen kernels take padding-free batches with no mask at all. Else None
     (sdpa). Training only: inference keeps sdpa unless asked."""

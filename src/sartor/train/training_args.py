@@ -1,8 +1,10 @@
 """Build transformers TrainingArguments from Sartor's training arguments."""
+from __future__ import annotations
+
 import importlib.util
 import math
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from transformers import TrainingArguments
@@ -12,6 +14,9 @@ from ..compat.transformers import init_fields, rename_training_args
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
 from .parallel_flags import parallel_kwargs
+
+if TYPE_CHECKING:
+    from ..arguments import SftArguments
 
 
 def world_size() -> int:
@@ -35,7 +40,7 @@ def _report_to(values: list[str]) -> list[str]:
     return out or ["none"]
 
 
-def build_training_args(args: Any, run_dir: str, has_eval: bool, torch_dtype: str) -> TrainingArguments:
+def build_training_args(args: SftArguments, run_dir: str, has_eval: bool, torch_dtype: str) -> TrainingArguments:
     cuda = torch.cuda.is_available()
     lr = args.learning_rate if args.learning_rate is not None else (1e-5 if args.train_type == "full" else 1e-4)
     eval_strategy = args.eval_strategy or (args.save_strategy if has_eval else "no")

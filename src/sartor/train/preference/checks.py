@@ -1,11 +1,16 @@
 """Option combinations preference training does not take."""
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from ...utils.errors import SartorError
 from ...utils.logging import get_logger
 
+if TYPE_CHECKING:
+    from ...arguments import RLHFArguments
 
-def check_rlhf_args(args: Any) -> None:
+
+def check_rlhf_args(args: RLHFArguments) -> None:
     """Option combinations preference training does not take."""
     if args.packing or args.padding_free:
         raise SartorError("--packing / --padding_free are not available for rlhf (chosen and rejected must stay whole rows)")

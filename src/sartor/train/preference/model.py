@@ -1,12 +1,17 @@
 """Models of preference training: the policy's reference. (The reward model, which infer and export load too:
 core.reward_model.)"""
+from __future__ import annotations
+
 import copy
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import torch
 
 from ...utils.errors import SartorError
 from ...utils.logging import get_logger
+
+if TYPE_CHECKING:
+    from ...arguments import RLHFArguments
 
 NEEDS_REFERENCE = ("dpo", "kto")
 
@@ -24,7 +29,7 @@ def _freeze(model: torch.nn.Module) -> torch.nn.Module:
     return model
 
 
-def build_reference(rlhf_type: str, policy: Any, args: Any, model_kwargs: dict) -> Optional[torch.nn.Module]:
+def build_reference(rlhf_type: str, policy: Any, args: RLHFArguments, model_kwargs: dict) -> Optional[torch.nn.Module]:
     """The reference model, or None when none is needed or the policy provides it.
 
     --ref_model given: that model, frozen. LoRA: None (the trainer disables the adapter: no second copy).

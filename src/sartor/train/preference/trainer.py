@@ -4,15 +4,20 @@ The batch comes from PairCollator (chosen rows then rejected rows) or KTOCollato
 scores chosen and rejected together; the reference scores them under no_grad, from `ref_model` or,
 for a LoRA policy, from the same weights with the adapter disabled. Loss of a micro-batch is the
 mean over its rows; the Trainer divides by the accumulation steps (loss_is_scaled_for_ga = False)."""
+from __future__ import annotations
+
 from collections import defaultdict
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import torch
 
 from ..trainer import SartorTrainer
 from . import losses as L
+
+if TYPE_CHECKING:
+    from ...arguments import RLHFArguments
 
 
 @dataclass
@@ -30,14 +35,14 @@ class PreferenceConfig:
     undesirable_weight: float = 1.0
 
     @classmethod
-    def from_args(cls, args: Any) -> "PreferenceConfig":
+    def from_args(cls, args: RLHFArguments) -> PreferenceConfig:
         return cls(rlhf_type=args.rlhf_type, loss_type=L.check_loss_type(args.rlhf_type, args.loss_type),
                    beta=resolved_beta(args), label_smoothing=args.label_smoothing, rpo_alpha=args.rpo_alpha,
                    cpo_alpha=args.cpo_alpha, simpo_gamma=args.simpo_gamma, desirable_weight=args.desirable_weight,
                    undesirable_weight=args.undesirable_weight)
 
 
-def resolved_beta(args: Any) -> float:
+def resolved_beta(args: RLHFArguments) -> float:
     if args.beta is not None:
         return args.beta
     return 2.0 if args.rlhf_type == "simpo" else 0.1
