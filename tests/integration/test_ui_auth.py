@@ -98,5 +98,8 @@ def test_app_login(tmp_path):
     pytest.importorskip("gradio")
     with _server(["app", "--model", "tiny", "--auth", f"bob:{SECRET}"], tmp_path) as (url, output):
         assert _status(url + "/config") == 401 and _status(url + "/gradio_api/info") == 401
+        deadline = time.time() + 30  # the address line is logged just after the server starts answering
+        while "login required" not in output() and time.time() < deadline:
+            time.sleep(0.2)
         text = output()
     assert "share=True" not in text and "login required" in text and SECRET not in text
