@@ -108,7 +108,7 @@ def run_stack(stack: str, a) -> dict:
     else:
         from sartor.arguments import SftArguments
         from sartor.dataset.collate import build_collator
-        from sartor.train.sft import padding_free_for
+        from sartor.train.padding import padding_free_for
         from sartor.train.trainer import SartorTrainer
         from sartor.train.training_args import build_training_args
         from sartor.tuners.prepare import prepare_model
