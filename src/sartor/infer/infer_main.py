@@ -10,7 +10,6 @@ InferCommand = TypeVar("InferCommand", bound=InferArguments)
 
 def prepare_engine(args: InferCommand) -> tuple[Any, InferCommand, Optional[str]]:
     """Resolve a checkpoint and arguments, load model and template, and build the engine."""
-    from ..model.loader import resolve_model_info
     from ..template import get_template
     from ..template.registry import check_template_type
     from ..core.resolve import choose_template, load_custom_register, read_system
@@ -41,8 +40,7 @@ def prepare_engine(args: InferCommand) -> tuple[Any, InferCommand, Optional[str]
     if backend != "pt":
         raise SartorError(f"--infer_backend {backend} is not available; use pt or vllm")
     model, tokenizer = load_model_for_inference(args, ckpt)
-    info = resolve_model_info(ckpt if ckpt and not is_adapter(ckpt) else args.model, model_type=args.model_type,
-                              torch_dtype=args.torch_dtype, use_hf=args.use_hf, revision=args.model_revision)
+    info = model.model_info  # resolved once, by the loader
     name = choose_template(args.template, info.template, tokenizer)
     template = get_template(name, tokenizer, default_system=read_system(args.system),
                             tools_prompt=args.tools_prompt)

@@ -1,4 +1,5 @@
 """Load a model and its tokenizer: hub id or local path, dtype, attention, placement, quantisation."""
+import dataclasses
 import json
 import os
 from dataclasses import dataclass
@@ -231,16 +232,20 @@ def get_model_tokenizer(model: str, torch_dtype: Optional[str] = None, *, model_
                         bnb_4bit_use_double_quant: bool = True, bnb_4bit_compute_dtype: Optional[str] = None,
                         trust_remote_code: bool = False, use_hf: bool = True, model_revision: Optional[str] = None,
                         hub_token: Optional[str] = None, tokenizer: Optional[str] = None, load_model: bool = True,
-                        auto_class: Any = None):
+                        auto_class: Any = None, info: Optional[ModelInfo] = None):
     """Load (model, tokenizer) for a hub id, local directory or 'tiny'. Returns model None if load_model is false.
     `auto_class` replaces AutoModelForCausalLM (e.g. AutoModelForSequenceClassification for a reward model).
+    `info`: the model as resolve_model_info already found it (directory, registry entry, dtype): not found again.
 
     The model carries `model.model_info` (a ModelInfo) for downstream steps."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    info = resolve_model_info(model, model_type=model_type, torch_dtype=torch_dtype, use_hf=use_hf,
-                              revision=model_revision, token=hub_token)
+    if info is None:
+        info = resolve_model_info(model, model_type=model_type, torch_dtype=torch_dtype, use_hf=use_hf,
+                                  revision=model_revision, token=hub_token)
+    elif torch_dtype and torch_dtype != info.torch_dtype:
+        info = dataclasses.replace(info, torch_dtype=default_dtype(info.config, torch_dtype))
     if not trust_remote_code:
         _refuse_remote_code(model, info)
     tok = load_tokenizer(info.model_dir, tokenizer, trust_remote_code, use_hf=use_hf, token=hub_token)

@@ -60,7 +60,7 @@ class Method(Generic[Args]):
         from ..model.loader import get_model_tokenizer
         from ..tuners.prepare import prepare_model
 
-        model, _ = get_model_tokenizer(**model_kwargs)
+        model, _ = get_model_tokenizer(**model_kwargs, info=info)
         import transformers
 
         transformers.set_seed(args.seed)  # again: under ZeRO-3 rank 0 alone initialises weights missing from the files
@@ -108,7 +108,7 @@ def run_recipe(args: Args, method: Method[Args]) -> dict:
         info = resolve_model_info(args.model, model_type=args.model_type, torch_dtype=args.torch_dtype,
                                   use_hf=args.use_hf, revision=args.model_revision, token=args.hub_token)
         _, tokenizer = get_model_tokenizer(**{**model_kwargs_of(args), "model": info.model_dir,
-                                              "model_type": info.model_type}, load_model=False)
+                                              "model_type": info.model_type}, load_model=False, info=info)
     args = resolve(args, info, tokenizer, **method.resolved(args))
     check_template_type(args.template)  # before the run directory is made
     args = method.adjust(args, info)
@@ -133,7 +133,7 @@ def run_recipe(args: Args, method: Method[Args]) -> dict:
         transformers.set_seed(args.seed)  # the same on every rank: identical initial (LoRA) weights
         model_kwargs = {**model_kwargs_of(args), "model": info.model_dir, "model_type": info.model_type,
                         "torch_dtype": args.torch_dtype, "attn_impl": training_attn_impl(args, info)}
-        model = method.model(args, info, tokenizer, model_kwargs)
+        model = method.model(args, info, tokenizer, model_kwargs)  # from the model resolved above, not found again
         check_same_init(model)
         callbacks = [JsonlLogCallback(run_dir), ProgressBarCallback(), SaveLastCallback(), *push_callbacks]
         trainer = method.trainer(TrainerParts(args, model, tokenizer, template, training_args, train_ds, val_ds,
