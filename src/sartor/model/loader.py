@@ -110,8 +110,12 @@ def _quant_config(quant_method: Optional[str], quant_bits: Optional[int], dtype,
                               bnb_4bit_use_double_quant=bnb.get("double_quant", True), bnb_4bit_compute_dtype=compute)
 
 
-def _attn_impl(name: Optional[str]) -> str:
-    impl = _ATTN.get(name or "sdpa", name or "sdpa")
+def _attn_impl(name: Optional[str]) -> Optional[str]:
+    """transformers' attn_implementation for --attn_impl; unset: None, so transformers picks the model's own default
+    (sdpa where the model class supports it, else eager: Gemma 2 refuses sdpa)."""
+    if not name:
+        return None
+    impl = _ATTN.get(name, name)
     if impl == "flash_attention_2":
         from ..compat.transformers import flash_attn_2_available
 
@@ -258,8 +262,9 @@ def get_model_tokenizer(model: str, torch_dtype: Optional[str] = None, *, model_
             raise SartorError(f"{model} needs code from its repository: pass --trust_remote_code true if you trust it") from None
         raise SartorError(f"cannot read the config of {model}: {e}") from None
     dtype = getattr(torch, info.torch_dtype)
-    kwargs: dict[str, Any] = {"dtype": dtype, "attn_implementation": _attn_impl(attn_impl), "config": config,
-                              "trust_remote_code": trust_remote_code}
+    kwargs: dict[str, Any] = {"dtype": dtype, "config": config, "trust_remote_code": trust_remote_code}
+    if _attn_impl(attn_impl):
+        kwargs["attn_implementation"] = _attn_impl(attn_impl)
     if device_map:
         kwargs["device_map"] = json.loads(device_map) if device_map.strip().startswith("{") else device_map
     if max_memory:
@@ -274,6 +279,12 @@ def get_model_tokenizer(model: str, torch_dtype: Optional[str] = None, *, model_
             kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", "0"))}  # QLoRA + DDP: each rank on its GPU
     kwargs.update(model_kwargs or {})
     get_logger().info(f"loading {model} ({info.model_type or 'unregistered'}) as {info.torch_dtype}")
-    model_obj = (auto_class or AutoModelForCausalLM).from_pretrained(info.model_dir, **kwargs)
+    try:
+        model_obj = (auto_class or AutoModelForCausalLM).from_pretrained(info.model_dir, **kwargs)
+    except ValueError as e:
+        if "attention implementation" not in str(e) and "attn_implementation" not in str(e):
+            raise
+        raise SartorError(f"{model} does not take --attn_impl {attn_impl}: leave --attn_impl unset for the model's "
+                          "default, or use eager") from None
     model_obj.model_info = info
     return model_obj, tok

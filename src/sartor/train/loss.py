@@ -78,9 +78,23 @@ def accepts_logits_to_keep(model: Any) -> bool:
     return base is not None and takes_logits_mask(base().forward)
 
 
+def routes_experts(model: Any) -> bool:
+    """A mixture-of-experts model whose config asks for the router's load-balancing loss (output_router_logits)."""
+    return bool(getattr(getattr(_unwrap(model), "config", None), "output_router_logits", False))
+
+
+def router_aux_loss(model: Any, outputs: Any) -> torch.Tensor | None:
+    """router_aux_loss_coef x the load-balancing loss the model's forward computed, as its own loss adds it."""
+    aux = getattr(outputs, "aux_loss", None)
+    if aux is None or not routes_experts(model):
+        return None
+    return float(getattr(_unwrap(model).config, "router_aux_loss_coef", 0.0) or 0.0) * aux
+
+
 def can_split_head(model: Any) -> bool:
-    """Whether the decoder and output layer can be called apart (plain logits = lm_head(hidden))."""
-    if not logits_are_head_of_hidden(getattr(model, "config", None)):
+    """Whether the decoder and output layer can be called apart (plain logits = lm_head(hidden)); not for a MoE
+    model that adds its router's loss (that loss comes from the model's own forward)."""
+    if routes_experts(model) or not logits_are_head_of_hidden(getattr(model, "config", None)):
         return False
     try:
         return model.get_decoder() is not None and model.get_output_embeddings() is not None
@@ -90,19 +104,29 @@ def can_split_head(model: Any) -> bool:
 
 def causal_lm_loss(model: Any, inputs: dict, labels: torch.Tensor, unwrapped: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(summed loss, trained-position mask [B, T], per-token correctness) for one micro-batch, by the cheapest exact route."""
+    return causal_lm_loss_and_aux(model, inputs, labels, unwrapped)[:3]
+
+
+def causal_lm_loss_and_aux(model: Any, inputs: dict, labels: torch.Tensor,
+                           unwrapped: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """causal_lm_loss plus the weighted router load-balancing loss of a MoE model that asks for it (else None): a
+    per-forward term, added to the token-averaged loss as the model's own forward adds it."""
     keep, targets = trained_positions(labels)
+    aux = None
     if unwrapped and can_split_head(model):
         hidden = model.get_decoder()(**inputs, use_cache=False).last_hidden_state
         loss, ok = chunked_ce(hidden[keep.to(hidden.device)], targets.to(hidden.device), head=model.get_output_embeddings())
     elif accepts_logits_to_keep(model):
-        logits = model(**inputs, use_cache=False, logits_to_keep=keep).logits
-        logits = logits.reshape(-1, logits.shape[-1])
+        out = model(**inputs, use_cache=False, logits_to_keep=keep)
+        logits = out.logits.reshape(-1, out.logits.shape[-1])
         loss, ok = chunked_ce(logits, targets.to(logits.device))
+        aux = router_aux_loss(model, out)
     else:
-        logits = model(**inputs, use_cache=False).logits
-        flat = logits[:, :-1][keep[:, :-1].to(logits.device)]
+        out = model(**inputs, use_cache=False)
+        flat = out.logits[:, :-1][keep[:, :-1].to(out.logits.device)]
         loss, ok = chunked_ce(flat, targets.to(flat.device))
-    return loss, keep, ok
+        aux = router_aux_loss(model, out)
+    return loss, keep, ok, aux
 
 
 def causal_lm_loss_sum(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -8,7 +8,7 @@ from transformers import Trainer
 from ..compat.transformers import require_trainer_api
 from .checkpoint import AtomicCheckpoints
 from .guards import FiniteGuardCallback, check_loss
-from .loss import causal_lm_loss
+from .loss import causal_lm_loss_and_aux
 from .mixed_precision import AdapterInputs, autocast_is_on, half_dtype
 
 
@@ -82,16 +82,20 @@ class SartorTrainer(AtomicCheckpoints, Trainer):
         else:
             meter["tokens"] += int(inputs["input_ids"].numel())
         with self.precision(inputs):
-            loss_sum, keep, token_ok = causal_lm_loss(model, inputs, labels, unwrapped=model is self.model)
+            loss_sum, keep, token_ok, aux = causal_lm_loss_and_aux(model, inputs, labels, unwrapped=model is self.model)
         n_tokens = torch.tensor(token_ok.numel(), device=loss_sum.device)
         outputs = {"loss": loss_sum}
         if num_items_in_batch is not None and model.training:
             loss = loss_sum / torch.as_tensor(num_items_in_batch).clamp(min=1)  # no trained token: 0, not NaN
+            if aux is not None:  # a MoE router's load-balancing loss, once per micro-batch as in the model's own loss
+                loss = loss + aux.to(loss.device)
             if self.args.average_tokens_across_devices and self.args.world_size > 1:
                 loss = loss * self.args.world_size  # DDP averages gradients over ranks
             self.loss_is_scaled_for_ga = True
         else:
             loss = loss_sum / n_tokens.clamp(min=1)
+            if aux is not None:
+                loss = loss + aux.to(loss.device)
         meter["correct"] += int(token_ok.sum())
         meter["counted"] += int(n_tokens)
         if self.acc_strategy == "seq":
