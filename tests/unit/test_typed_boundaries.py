@@ -8,16 +8,6 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "sartor"
 
-# (file under src/sartor, function): still `args: Any`, left to the owners of train's files that were being split at
-# the time (train/distributed.py into processes / data_sharing / parallel_flags, the dry-run plan out of
-# memory_estimate). Remove an entry once its signature is typed; the test fails on an entry that no longer needs it.
-KNOWN_UNTYPED = {
-    ("train/parallel_flags.py", "parallel_kwargs"),
-    ("train/parallel_flags.py", "check_world_args"),
-    ("train/plan.py", "plan"),
-    ("train/plan.py", "print_plan"),
-}
-
 
 def _is_any(annotation: ast.expr) -> bool:
     """`Any`, `typing.Any` or the string "Any"."""
@@ -46,11 +36,9 @@ def untyped_args(root: Path) -> list[tuple[str, int, str]]:
 
 def test_no_function_takes_untyped_args():
     found = untyped_args(SRC)
-    bad = [f"src/sartor/{rel}:{line} {name}()" for rel, line, name in found if (rel, name) not in KNOWN_UNTYPED]
+    bad = [f"src/sartor/{rel}:{line} {name}()" for rel, line, name in found]
     assert not bad, ("`args` annotated Any (or not at all); name the arguments class the function reads "
                      "(ModelArguments, SftArguments, a Union or a Protocol):\n" + "\n".join(bad))
-    stale = KNOWN_UNTYPED - {(rel, name) for rel, _, name in found}
-    assert not stale, f"typed now: remove from KNOWN_UNTYPED: {sorted(stale)}"
 
 
 def test_the_scan_finds_untyped_args(tmp_path):

@@ -1,7 +1,8 @@
 """FSDP and DeepSpeed settings as TrainingArguments keywords, and the parallel flags checked against the world."""
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
+from ..arguments import SftArguments
 from ..utils.errors import SartorError
 from .processes import World, default_backend, get_world
 
@@ -49,7 +50,7 @@ def fsdp_layout(config: Optional[dict]) -> Optional[str]:
         " offload" if config.get("cpu_offload") else "")
 
 
-def parallel_kwargs(args: Any, activation_checkpointing: bool) -> dict:
+def parallel_kwargs(args: SftArguments, activation_checkpointing: bool) -> dict:
     """The TrainingArguments fields of the parallel layout: backend, timeout, DeepSpeed config, FSDP.
 
     Under FSDP, gradient checkpointing is FSDP's own (fsdp_config activation_checkpointing), which avoids the
@@ -59,7 +60,7 @@ def parallel_kwargs(args: Any, activation_checkpointing: bool) -> dict:
     from .ds_configs import resolve_deepspeed
 
     world = get_world()
-    fsdp, fsdp_config = fsdp_settings(getattr(args, "fsdp", None), getattr(args, "fsdp_config", None))
+    fsdp, fsdp_config = fsdp_settings(args.fsdp, args.fsdp_config)
     if fsdp and args.deepspeed:
         raise SartorError("give --deepspeed or --fsdp, not both")
     kwargs: dict = dict(ddp_backend=args.ddp_backend or (default_backend() if world.distributed else None),
@@ -80,14 +81,14 @@ def parallel_kwargs(args: Any, activation_checkpointing: bool) -> dict:
     return kwargs
 
 
-def check_world_args(args: Any, world: World) -> None:
+def check_world_args(args: SftArguments, world: World) -> None:
     """Option combinations several processes cannot take."""
-    fsdp, _ = fsdp_settings(getattr(args, "fsdp", None), getattr(args, "fsdp_config", None))
+    fsdp, _ = fsdp_settings(args.fsdp, args.fsdp_config)
     if args.deepspeed and fsdp:
         raise SartorError("give --deepspeed or --fsdp, not both")
-    if fsdp and getattr(args, "lorap_lr_ratio", None):
+    if fsdp and args.lorap_lr_ratio:
         raise SartorError("--lorap_lr_ratio builds its own optimizer, which the Trainer does not take under --fsdp")
     if not world.distributed:
         return
-    if getattr(args, "device_map", None) not in (None, "cpu") and (args.deepspeed or fsdp):
+    if args.device_map not in (None, "cpu") and (args.deepspeed or fsdp):
         raise SartorError("--device_map (model parallel) combines with plain DDP only, not --deepspeed / --fsdp")

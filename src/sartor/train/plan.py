@@ -4,6 +4,7 @@ import os
 import sys
 from typing import Any, Optional
 
+from ..arguments import SftArguments
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
 from .memory_estimate import estimate_memory
@@ -57,7 +58,7 @@ class _TokenizerFiles:
                 self.chat_template = json.load(f).get("chat_template")
 
 
-def plan(args: Any) -> dict[str, Any]:
+def plan(args: SftArguments) -> dict[str, Any]:
     """Resolved arguments, world layout and memory per GPU, reading config files only."""
     from ..model.loader import resolve_model_info
     from .parallel_flags import fsdp_layout, fsdp_settings
@@ -79,7 +80,7 @@ def plan(args: Any) -> dict[str, Any]:
     args = resolve(args, info, _TokenizerFiles(directory))
     world = planned_world()
     deepspeed = resolve_deepspeed(args.deepspeed)
-    fsdp = fsdp_layout(fsdp_settings(getattr(args, "fsdp", None), getattr(args, "fsdp_config", None))[1])
+    fsdp = fsdp_layout(fsdp_settings(args.fsdp, args.fsdp_config)[1])
     offload_opt, offload_param = offloads(args.deepspeed)
     n_gpus = _local_gpus()
     gpus_per_rank = max(1, n_gpus // world.local_world_size) if args.device_map and args.device_map != "cpu" and n_gpus else 1
@@ -93,7 +94,7 @@ def plan(args: Any) -> dict[str, Any]:
         max_length=args.max_length, lora_rank=args.lora_rank,
         target_modules=list(args.target_modules or info.lora_target_modules or ["all-linear"]),
         lora_dtype=args.lora_dtype, lora_dropout=args.lora_dropout, quant_bits=args.quant_bits if args.quant_method else None,
-        gpus_per_rank=gpus_per_rank, activation_offloading=getattr(args, "activation_offloading", False))
+        gpus_per_rank=gpus_per_rank, activation_offloading=args.activation_offloading)
     layout = {"nnodes": world.nnodes, "nproc_per_node": world.local_world_size, "world_size": world.world_size,
               "gpus_per_rank": gpus_per_rank, "backend": args.ddp_backend or ("nccl" if n_gpus else "gloo"),
               "parallelism": f"deepspeed {_ds_name(args.deepspeed)}" if deepspeed else (f"fsdp2 ({fsdp})" if fsdp else
@@ -120,7 +121,7 @@ def _local_gpus() -> int:
     return visible_device_count(os.environ)
 
 
-def print_plan(args: Any) -> dict[str, Any]:
+def print_plan(args: SftArguments) -> dict[str, Any]:
     """--dry_run: print the plan as JSON on stdout (rank 0 only) and a summary on stderr; load nothing."""
     from .processes import get_world
 
