@@ -13,6 +13,7 @@ from typing import Any, AsyncIterator, Iterator, Optional
 import torch
 
 from ..arguments.generation_args import SAMPLING, GenerationArguments
+from ..model.context import context_length
 from ..utils.errors import SartorError
 from .adapters import AdapterSet
 from .detokenize import cut_at_stop  # noqa: F401  (kept importable from here for existing callers)
@@ -71,7 +72,7 @@ class PtEngine:
         self.template = template
         self.max_batch_size = max_batch_size
         self.adapters = AdapterSet(model)
-        self.max_model_len = max_model_len or _context_length(model, tokenizer)
+        self.max_model_len = max_model_len or context_length(model, tokenizer)
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         self.scheduler = BatchScheduler(lambda: self.model, tokenizer, pad_token_id=pad if pad is not None else 0,
                                         activate_adapter=self.adapters.activate, max_batch_size=max_batch_size,
@@ -262,16 +263,6 @@ class _Collector:
             r.finish_reason = event.finish_reason or "stop"
             self.error = event.error
             self.done.release()
-
-
-def _context_length(model: Any, tokenizer: Any) -> int:
-    config = getattr(model, "config", None)
-    for name in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
-        value = getattr(config, name, None)
-        if isinstance(value, int) and value > 0:
-            return value
-    value = getattr(tokenizer, "model_max_length", None)
-    return value if isinstance(value, int) and 0 < value < 10**7 else 4096
 
 
 def _as_list(value: Any) -> list:

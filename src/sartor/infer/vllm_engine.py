@@ -24,7 +24,8 @@ from typing import Any, Callable, Optional
 from ..arguments import InferArguments
 from ..utils.errors import SartorError
 from ..utils.logging import get_logger
-from .engine import Completion, PtEngine, RequestConfig, _context_length
+from ..model.context import context_length
+from .engine import Completion, PtEngine, RequestConfig
 from .sampling import TokenChoice
 from .scheduler import GenerationEvent, SchedulerStats
 
@@ -78,7 +79,7 @@ class VllmEngine:
             self.engine_kwargs["max_model_len"] = max_model_len
         self.adapters = VllmAdapters(lora_checkpoint)
         self.model = _model_files(model_dir, trust_remote_code)  # .config and .generation_config, no weights
-        self._max_model_len = max_model_len or _context_length(self.model, tokenizer)
+        self._max_model_len = max_model_len or context_length(self.model, tokenizer)
         self.eos_token_ids = self._eos_ids()
         self._special = set(tokenizer.all_special_tokens) | set(getattr(tokenizer, "added_tokens_encoder", {}) or {})
         template_stops = list(getattr(template, "stop_words", []) or [])

@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from ..model.context import context_length
 from ..utils.logging import get_logger
 
 
@@ -90,13 +91,3 @@ def stops_of(model: Any, template: Any) -> tuple[set[int], list[str]]:
             texts.append(word)
     return ids, texts
 
-
-def context_length(model: Any, tokenizer: Any) -> int:
-    """The model's context window: its config's position limit, else the tokenizer's, else 4096."""
-    config = getattr(model, "config", None)
-    for name in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
-        value = getattr(config, name, None)
-        if isinstance(value, int) and value > 0:
-            return value
-    value = getattr(tokenizer, "model_max_length", None)
-    return value if isinstance(value, int) and 0 < value < 10**7 else 4096
