@@ -18,7 +18,6 @@ import dataclasses
 import functools
 import inspect
 import textwrap
-from pathlib import Path
 from typing import Any, Optional
 
 from . import UpstreamChanged, relied_on
@@ -32,23 +31,11 @@ RENAMED_TRAINING_ARGS = {"gradient_checkpointing": "activation_checkpointing",
 
 @functools.lru_cache(maxsize=1)
 def training_args_fields() -> frozenset[str]:
-    """The field names of the installed transformers' TrainingArguments.
+    """The field names of the installed transformers' TrainingArguments, from the class itself.
 
-    Read from its source file (milliseconds) rather than by importing it, which pulls in torch, peft and more
-    (seconds): a misspelt flag is reported at once. Falls back to the import if the source cannot be read."""
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec("transformers")  # a top-level name: found without importing it
-        source = Path(spec.submodule_search_locations[0]) / "training_args.py"
-        tree = ast.parse(source.read_text(encoding="utf-8"))
-        cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "TrainingArguments")
-        names = frozenset(n.target.id for n in cls.body if isinstance(n, ast.AnnAssign)
-                          and isinstance(n.target, ast.Name) and "ClassVar" not in ast.unparse(n.annotation))
-        if len(names) > 50:
-            return names
-    except Exception:  # noqa: BLE001 - any surprise: ask the class itself
-        pass
+    Importing it takes seconds (torch, peft, ...): the parser asks only for a flag that is neither Sartor's own nor
+    an older alias (a pass-through TrainingArguments field, or a misspelt flag), so a command line of Sartor's flags
+    never pays for it."""
     from transformers import TrainingArguments
 
     return frozenset(f.name for f in dataclasses.fields(TrainingArguments))
@@ -337,3 +324,22 @@ def flash_attn_2_available() -> bool:
     from transformers.utils import is_flash_attn_2_available
 
     return is_flash_attn_2_available()
+
+
+# -- mixture-of-experts routers -----------------------------------------------------------------------------------
+
+def router_balance_loss_fn(model: Any) -> Optional[Any]:
+    """For a MoE causal LM whose forward adds the router's load-balancing loss, a function (router_logits,
+    attention_mask) -> that loss exactly as its forward computes it (unweighted): the modeling module's own
+    `load_balancing_loss_func(router_logits, model.num_experts, model.num_experts_per_tok, attention_mask)`, which is
+    not in the module's `__all__`. None where the module or the model lacks any of those names."""
+    import sys
+
+    module = sys.modules.get(type(model).__module__)
+    fn = getattr(module, "load_balancing_loss_func", None)
+    experts, top_k = getattr(model, "num_experts", None), getattr(model, "num_experts_per_tok", None)
+    if not callable(fn) or not isinstance(experts, int) or not isinstance(top_k, int):
+        return None
+    if list(inspect.signature(fn).parameters)[:4] != ["gate_logits", "num_experts", "top_k", "attention_mask"]:
+        return None
+    return lambda router_logits, attention_mask: fn(tuple(router_logits), experts, top_k, attention_mask)
