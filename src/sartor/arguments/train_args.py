@@ -43,6 +43,7 @@ class TrainArguments:
     predict_with_generate: bool = arg(False, "Evaluate by generating answers and scoring ROUGE-L and BLEU-4.")
     acc_strategy: Literal["token", "seq"] = arg("token", "Accuracy logged in training and eval: per token or per whole answer.")
     resume_from_checkpoint: Optional[str] = arg(None, "Resume exactly (weights, optimizer, scheduler, RNG and data order): true for the latest complete checkpoint of --output_dir, or a checkpoint, run or output directory (its latest complete checkpoint).")
+    router_aux_loss_coef: Optional[float] = arg(None, "Mixture-of-experts models: weight of the router's load-balancing loss (> 0 turns it on, 0 off; default: the model config's).")
     neftune_noise_alpha: Optional[float] = arg(None, "NEFTune embedding noise alpha (e.g. 5).")
     report_to: list[str] = arg(["tensorboard"], "Where to report metrics: tensorboard, wandb, none (tensorboard is skipped when not installed).")
     dataloader_num_workers: int = arg(0, "Data-loader worker processes.")
@@ -76,5 +77,7 @@ class TrainArguments:
             raise SartorError(f"--learning_rate must be positive, got {self.learning_rate}")
         if self.num_train_epochs <= 0 and self.max_steps <= 0:
             raise SartorError("give --num_train_epochs > 0 or --max_steps > 0")
+        if self.router_aux_loss_coef is not None and self.router_aux_loss_coef < 0:
+            raise SartorError(f"--router_aux_loss_coef must be 0 or more, got {self.router_aux_loss_coef}")
         if self.logging_steps < 1 or self.save_steps < 1:
             raise SartorError("--logging_steps and --save_steps must be at least 1")

@@ -11,7 +11,8 @@
   the forward's cache argument and output (`past_key_values`, `cache` from 5.24).
 - Which model configurations scale logits after the output layer (the loss then cannot call decoder and head
   apart), and whether a model class is transformers' own (its attention honours restarting position ids).
-- `transformers.utils.is_flash_attn_2_available`."""
+- `transformers.utils.is_flash_attn_2_available`.
+- A MoE model's router load-balancing loss function (`load_balancing_loss_func` of its modeling module)."""
 import ast
 import builtins
 import dataclasses

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
 from ..compat.torch import compiled_inner
-from ..compat.transformers import logits_are_head_of_hidden, takes_logits_mask
+from ..compat.transformers import logits_are_head_of_hidden, router_balance_loss_fn, takes_logits_mask
 
 CHUNK = 4096
 
@@ -78,23 +78,48 @@ def accepts_logits_to_keep(model: Any) -> bool:
     return base is not None and takes_logits_mask(base().forward)
 
 
+def _base(model: Any) -> Any:
+    """The transformers model inside wrappers and a PEFT model."""
+    inner = _unwrap(model)
+    return inner.get_base_model() if hasattr(inner, "get_base_model") else inner
+
+
 def routes_experts(model: Any) -> bool:
     """A mixture-of-experts model whose config asks for the router's load-balancing loss (output_router_logits)."""
     return bool(getattr(getattr(_unwrap(model), "config", None), "output_router_logits", False))
 
 
-def router_aux_loss(model: Any, outputs: Any) -> torch.Tensor | None:
-    """router_aux_loss_coef x the load-balancing loss the model's forward computed, as its own loss adds it."""
-    aux = getattr(outputs, "aux_loss", None)
-    if aux is None or not routes_experts(model):
-        return None
-    return float(getattr(_unwrap(model).config, "router_aux_loss_coef", 0.0) or 0.0) * aux
+def router_aux_loss_coef(model: Any) -> float:
+    """The weight the model's own forward gives its router loss (set from its config when it was built)."""
+    base = _base(model)
+    coef = getattr(base, "router_aux_loss_coef", None)
+    return float(coef if coef is not None else getattr(base.config, "router_aux_loss_coef", 0.0) or 0.0)
+
+
+def set_router_aux_loss(model: Any, coef: float | None) -> None:
+    """--router_aux_loss_coef: > 0 weights the router's load-balancing loss and turns it on, 0 turns it off, None
+    keeps the model config's choice. A model without a router gets a one-line note."""
+    if coef is None:
+        return
+    base, coef = _base(model), float(coef)
+    if not hasattr(base.config, "output_router_logits"):
+        from ..utils.logging import get_logger
+
+        get_logger().warning(f"--router_aux_loss_coef {coef}: {type(base).__name__} has no mixture-of-experts router; "
+                             "ignored")
+        return
+    base.config.router_aux_loss_coef = coef
+    base.config.output_router_logits = coef > 0
+    if hasattr(base, "router_aux_loss_coef"):  # the model's own forward reads the weight it was built with
+        base.router_aux_loss_coef = coef
 
 
 def can_split_head(model: Any) -> bool:
-    """Whether the decoder and output layer can be called apart (plain logits = lm_head(hidden)); not for a MoE
-    model that adds its router's loss (that loss comes from the model's own forward)."""
-    if routes_experts(model) or not logits_are_head_of_hidden(getattr(model, "config", None)):
+    """Whether the decoder and output layer can be called apart (plain logits = lm_head(hidden)); a MoE model that
+    adds its router's loss only where that loss can be computed from the decoder's router logits."""
+    if not logits_are_head_of_hidden(getattr(model, "config", None)):
+        return False
+    if routes_experts(model) and router_balance_loss_fn(_base(model)) is None:
         return False
     try:
         return model.get_decoder() is not None and model.get_output_embeddings() is not None
@@ -109,23 +134,27 @@ def causal_lm_loss(model: Any, inputs: dict, labels: torch.Tensor, unwrapped: bo
 
 def causal_lm_loss_and_aux(model: Any, inputs: dict, labels: torch.Tensor,
                            unwrapped: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    """causal_lm_loss plus the weighted router load-balancing loss of a MoE model that asks for it (else None): a
-    per-forward term, added to the token-averaged loss as the model's own forward adds it."""
+    """causal_lm_loss plus the (unweighted) router load-balancing loss of a MoE model that asks for it, else None:
+    a per-forward term, added x router_aux_loss_coef(model) to the token-averaged loss as the model's own forward
+    adds it. Padding is left out as the model leaves it out (by the attention mask; none: every token counts)."""
     keep, targets = trained_positions(labels)
-    aux = None
+    moe = routes_experts(model)
     if unwrapped and can_split_head(model):
-        hidden = model.get_decoder()(**inputs, use_cache=False).last_hidden_state
+        extra = {"output_router_logits": True} if moe else {}
+        out = model.get_decoder()(**inputs, use_cache=False, **extra)
+        hidden = out.last_hidden_state
         loss, ok = chunked_ce(hidden[keep.to(hidden.device)], targets.to(hidden.device), head=model.get_output_embeddings())
+        aux = router_balance_loss_fn(_base(model))(out.router_logits, inputs.get("attention_mask")) if moe else None
     elif accepts_logits_to_keep(model):
         out = model(**inputs, use_cache=False, logits_to_keep=keep)
         logits = out.logits.reshape(-1, out.logits.shape[-1])
         loss, ok = chunked_ce(logits, targets.to(logits.device))
-        aux = router_aux_loss(model, out)
+        aux = getattr(out, "aux_loss", None) if moe else None
     else:
         out = model(**inputs, use_cache=False)
         flat = out.logits[:, :-1][keep[:, :-1].to(out.logits.device)]
         loss, ok = chunked_ce(flat, targets.to(flat.device))
-        aux = router_aux_loss(model, out)
+        aux = getattr(out, "aux_loss", None) if moe else None
     return loss, keep, ok, aux
 
 

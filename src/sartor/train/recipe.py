@@ -60,7 +60,10 @@ class Method(Generic[Args]):
         from ..model.loader import get_model_tokenizer
         from ..tuners.prepare import prepare_model
 
+        from .loss import set_router_aux_loss
+
         model, _ = get_model_tokenizer(**model_kwargs, info=info)
+        set_router_aux_loss(model, args.router_aux_loss_coef)
         import transformers
 
         transformers.set_seed(args.seed)  # again: under ZeRO-3 rank 0 alone initialises weights missing from the files

@@ -8,7 +8,7 @@ from transformers import Trainer
 from ..compat.transformers import require_trainer_api
 from .checkpoint import AtomicCheckpoints
 from .guards import FiniteGuardCallback, check_loss
-from .loss import causal_lm_loss_and_aux
+from .loss import causal_lm_loss_and_aux, router_aux_loss_coef
 from .mixed_precision import AdapterInputs, autocast_is_on, half_dtype
 
 
@@ -85,9 +85,15 @@ class SartorTrainer(AtomicCheckpoints, Trainer):
             loss_sum, keep, token_ok, aux = causal_lm_loss_and_aux(model, inputs, labels, unwrapped=model is self.model)
         n_tokens = torch.tensor(token_ok.numel(), device=loss_sum.device)
         outputs = {"loss": loss_sum}
+        if isinstance(aux, torch.Tensor):  # a MoE router's load-balancing loss, once per micro-batch as in its own loss
+            meter["aux"] += float(aux.detach())
+            meter["aux_n"] += 1
+            aux = router_aux_loss_coef(model) * aux
+        else:
+            aux = None
         if num_items_in_batch is not None and model.training:
             loss = loss_sum / torch.as_tensor(num_items_in_batch).clamp(min=1)  # no trained token: 0, not NaN
-            if aux is not None:  # a MoE router's load-balancing loss, once per micro-batch as in the model's own loss
+            if aux is not None:
                 loss = loss + aux.to(loss.device)
             if self.args.average_tokens_across_devices and self.args.world_size > 1:
                 loss = loss * self.args.world_size  # DDP averages gradients over ranks
@@ -129,6 +135,8 @@ class SartorTrainer(AtomicCheckpoints, Trainer):
             elif m["counted"]:
                 logs["acc"] = round(m["correct"] / m["counted"], 6)
             logs["tokens/s"] = round(m["tokens"] / max(now - m["t0"], 1e-6), 2)
+            if m["aux_n"]:
+                logs["aux_loss"] = self._mean_aux(m)
             if torch.cuda.is_available():
                 logs["memory_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 3)
             else:
@@ -149,7 +157,17 @@ class SartorTrainer(AtomicCheckpoints, Trainer):
             ok, n = (int(v) for v in total.tolist())
         if n:
             output.metrics[f"{metric_key_prefix}_acc"] = round(ok / n, 6)
+        if m["aux_n"]:
+            output.metrics[f"{metric_key_prefix}_aux_loss"] = self._mean_aux(m)
         return output
+
+    def _mean_aux(self, m: dict) -> float:
+        """The router loss averaged over the forwards since the last log row (over every rank)."""
+        total, n = m["aux"], m["aux_n"]
+        if self.args.world_size > 1:
+            both = self.accelerator.reduce(torch.tensor([total, n], device=self.args.device, dtype=torch.float64), reduction="sum")
+            total, n = both.tolist()
+        return round(total / max(n, 1), 6)
 
     def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval"):
         """Loss and accuracy; with --predict_with_generate also ROUGE-L and BLEU-4 of greedy answers."""
@@ -164,8 +182,10 @@ class SartorTrainer(AtomicCheckpoints, Trainer):
 
 
 def _meter(t0: float | None = None) -> dict:
-    """Counts since the last log row: tokens seen, trained tokens right / counted, whole answers right / seen."""
-    return {"tokens": 0, "correct": 0, "counted": 0, "t0": time.time() if t0 is None else t0, "seq_ok": 0, "seqs": 0}
+    """Counts since the last log row: tokens seen, trained tokens right / counted, whole answers right / seen, and
+    the MoE router loss summed over forwards."""
+    return {"tokens": 0, "correct": 0, "counted": 0, "t0": time.time() if t0 is None else t0, "seq_ok": 0, "seqs": 0,
+            "aux": 0.0, "aux_n": 0}
 
 
 def _rss_gib() -> float:
