@@ -124,6 +124,7 @@ class BatchScheduler:
         self._closed = False
         self._logits_to_keep: Optional[bool] = None
         self._cache_name = "past_key_values"
+        self._no_router_logits = False
         self.idle_exit_s = 30.0  # an idle worker ends, so engines that are dropped leave no thread behind
 
     # -- any thread -------------------------------------------------------------------------------------
@@ -232,6 +233,11 @@ class BatchScheduler:
                 params = {}
             self._logits_to_keep = "logits_to_keep" in params
             self._cache_name = cache_argument(params)
+            # a MoE model whose config asks for router logits (for its training loss) would compute the load-balancing
+            # loss from the new tokens' router logits and the whole cached attention mask, and fail on shape
+            self._no_router_logits = "output_router_logits" in params
+        if self._no_router_logits:
+            kwargs["output_router_logits"] = False
         if self._logits_to_keep:
             kwargs["logits_to_keep"] = 1
         if cache is not None:
