@@ -14,7 +14,7 @@ class ModelArguments:
     tokenizer: Optional[str] = arg(None, "Tokenizer directory or hub id when it differs from --model.")
     model_revision: Optional[str] = arg(None, "Hub revision (branch, tag or commit) of --model.")
     torch_dtype: Optional[Literal["bfloat16", "float16", "float32"]] = arg(None, "Weights dtype; default: the model config's torch_dtype (float32 on CPU for half-precision configs).")
-    attn_impl: Optional[Literal["sdpa", "flash_attn", "flash_attention_2", "flex_attention", "eager"]] = arg(None, "Attention implementation (default: flash_attn for training where flash-attn is installed and the weights are 16-bit on a GPU, else sdpa).")
+    attn_impl: Optional[Literal["sdpa", "flash_attn", "flash_attention_2", "flex_attention", "eager"]] = arg(None, "Attention implementation (default: flash_attn for training where flash-attn is installed and the weights are 16-bit on a GPU, else sdpa where the model takes it: eager for Gemma 2); a refused one is an error naming those the model takes.")
     device_map: Optional[str] = arg(None, "auto, cpu, cuda:0, or a JSON map of module name to device.")
     max_memory: Optional[str] = arg(None, 'JSON map of device to memory for --device_map auto, e.g. \'{"0": "20GiB", "cpu": "64GiB"}\'.')
     model_kwargs: Optional[dict] = arg(None, "JSON object of extra keyword arguments for from_pretrained.")

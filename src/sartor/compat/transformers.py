@@ -12,7 +12,9 @@
 - Which model configurations scale logits after the output layer (the loss then cannot call decoder and head
   apart), and whether a model class is transformers' own (its attention honours restarting position ids).
 - `transformers.utils.is_flash_attn_2_available`.
-- A MoE model's router load-balancing loss function (`load_balancing_loss_func` of its modeling module)."""
+- A MoE model's router load-balancing loss function (`load_balancing_loss_func` of its modeling module).
+- Attention: which implementations a model class accepts (`_supports_*` flags), the class an auto class loads,
+  the implementation a loaded model runs, and those whose masks follow restarting position ids."""
 import ast
 import builtins
 import dataclasses
@@ -344,3 +346,36 @@ def router_balance_loss_fn(model: Any) -> Optional[Any]:
     if list(inspect.signature(fn).parameters)[:4] != ["gate_logits", "num_experts", "top_k", "attention_mask"]:
         return None
     return lambda router_logits, attention_mask: fn(tuple(router_logits), experts, top_k, attention_mask)
+
+
+# -- attention implementations ------------------------------------------------------------------------------------
+
+# the implementations whose masks follow restarting position ids without an attention mask (a padding-free
+# batch): masking_utils builds the block-diagonal mask for eager, sdpa and flex_attention when no cache is passed;
+# flash-attention's varlen kernels read the row starts from the position ids
+PACKED_POSITION_ATTN = ("eager", "sdpa", "flex_attention", "flash_attention_2", "flash_attention_3")
+
+
+def accepted_attn_impls(model_class: Any) -> list[str]:
+    """The attention implementations a model class accepts, in transformers' names: eager always, and those its
+    `_supports_flash_attn`, `_supports_sdpa` and `_supports_flex_attn` class flags allow."""
+    flags = (("_supports_flash_attn", "flash_attention_2"), ("_supports_sdpa", "sdpa"),
+             ("_supports_flex_attn", "flex_attention"))
+    return ["eager"] + [name for flag, name in flags if getattr(model_class, flag, False) is True]
+
+
+def model_class_for(config: Any, auto_class: Any = None) -> Optional[type]:
+    """The class `auto_class` (default AutoModelForCausalLM) builds for a configuration (its `_model_mapping`);
+    None for a configuration it does not map (code from a model repository)."""
+    from transformers import AutoModelForCausalLM
+
+    mapping = getattr(auto_class or AutoModelForCausalLM, "_model_mapping", None)
+    try:
+        return mapping[type(config)] if mapping is not None else None
+    except (KeyError, ValueError):
+        return None
+
+
+def attn_implementation(model: Any) -> Optional[str]:
+    """The attention implementation a loaded model runs (`config._attn_implementation`)."""
+    return getattr(getattr(model, "config", None), "_attn_implementation", None)

@@ -13,6 +13,10 @@ TINY_NAME_ALIAS = "tiny"
 _DTYPES = {"bfloat16": "bfloat16", "float16": "float16", "float32": "float32", "bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
 _ATTN = {"sdpa": "sdpa", "eager": "eager", "flash_attn": "flash_attention_2", "flash_attention_2": "flash_attention_2",
          "flex_attention": "flex_attention"}
+# architectures whose attention Sartor chooses when --attn_impl is unset, by device type, where transformers' choice
+# would be wrong: Gemma 2 soft-caps its attention logits, which sdpa cannot do (flex_attention and flash_attn can:
+# ask for them with --attn_impl on a GPU); eager is exact everywhere
+ARCH_ATTN = {"gemma2": {"cpu": "eager", "cuda": "eager"}}
 
 
 @dataclass
@@ -122,6 +126,17 @@ def _attn_impl(name: Optional[str]) -> Optional[str]:
         if not flash_attn_2_available():
             raise SartorError("--attn_impl flash_attn needs the flash-attn package on a CUDA GPU: pip install flash-attn")
     return impl
+
+
+def _accepted(config: Any, auto_class: Any) -> str:
+    """'it takes eager, sdpa, ...; ' (Sartor's names) for the class that loads this config, or '' when unknown."""
+    from ..compat.transformers import accepted_attn_impls, model_class_for
+
+    cls = model_class_for(config, auto_class)
+    if cls is None:
+        return ""
+    names = {"flash_attention_2": "flash_attn"}
+    return f"{cls.__name__} takes {', '.join(names.get(n, n) for n in accepted_attn_impls(cls))}; "
 
 
 def ddp_device_group(local_rank: int, local_world_size: int, n_devices: int) -> list[int]:
@@ -265,6 +280,11 @@ def get_model_tokenizer(model: str, torch_dtype: Optional[str] = None, *, model_
     kwargs: dict[str, Any] = {"dtype": dtype, "config": config, "trust_remote_code": trust_remote_code}
     if _attn_impl(attn_impl):
         kwargs["attn_implementation"] = _attn_impl(attn_impl)
+    elif getattr(config, "model_type", None) in ARCH_ATTN:
+        device = "cuda" if torch.cuda.is_available() and device_map != "cpu" else "cpu"
+        kwargs["attn_implementation"] = ARCH_ATTN[config.model_type][device]
+        get_logger().info(f"attention: {kwargs['attn_implementation']} for {config.model_type} on {device} "
+                          "(its attention logits are soft-capped; --attn_impl chooses otherwise)")
     if device_map:
         kwargs["device_map"] = json.loads(device_map) if device_map.strip().startswith("{") else device_map
     if max_memory:
@@ -284,7 +304,7 @@ def get_model_tokenizer(model: str, torch_dtype: Optional[str] = None, *, model_
     except ValueError as e:
         if "attention implementation" not in str(e) and "attn_implementation" not in str(e):
             raise
-        raise SartorError(f"{model} does not take --attn_impl {attn_impl}: leave --attn_impl unset for the model's "
-                          "default, or use eager") from None
+        raise SartorError(f"{model} does not take --attn_impl {attn_impl}: {_accepted(config, auto_class)}leave "
+                          "--attn_impl unset for the model's default") from None
     model_obj.model_info = info
     return model_obj, tok

@@ -14,7 +14,7 @@ def padding_free_for(model: Any, requested: bool | None) -> bool:
 
     import torch
 
-    from ..compat.transformers import is_library_model
+    from ..compat.transformers import PACKED_POSITION_ATTN, attn_implementation, is_library_model
 
     if requested is None:
         requested = torch.cuda.is_available()
@@ -26,5 +26,10 @@ def padding_free_for(model: Any, requested: bool | None) -> bool:
     if requested and native and "position_ids" not in inspect.signature(base.forward).parameters:
         get_logger().warning(f"{type(base).__name__} takes no position ids: padded batches instead of padding-free "
                              "ones (its attention cannot tell the flattened rows apart)")
+        return False
+    impl = attn_implementation(base)
+    if requested and native and impl is not None and impl not in PACKED_POSITION_ATTN:
+        get_logger().warning(f"{type(base).__name__} runs {impl} attention, which does not follow restarting position "
+                             "ids: padded batches instead of padding-free ones")
         return False
     return requested and native
