@@ -104,3 +104,21 @@ def test_sft_logs_aux_loss(tmp_path, tiny_dir):
     eval_rows = [json.loads(r) for r in log if '"eval_loss"' in r]
     assert train_rows and all(r["aux_loss"] > 0 for r in train_rows)
     assert eval_rows and all(r["eval_aux_loss"] > 0 for r in eval_rows)
+
+
+def test_the_split_route_under_lora_and_checkpointing_trains_the_router(monkeypatch):
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(0)
+    model = MOE["qwen3_moe"](**SMALL)
+    model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+    peft_model = get_peft_model(model, LoraConfig(target_modules=["q_proj", "gate"], r=4)).train()
+    batch = PaddedCollator(0)(rows())
+    assert can_split_head(peft_model)
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    _, _, _, aux = causal_lm_loss_and_aux(peft_model, inputs, batch["labels"], unwrapped=True)
+    aux.backward()
+    router = [p.grad for n, p in peft_model.named_parameters() if "mlp.gate.lora" in n]
+    assert router and all(g is not None for g in router) and any(g.abs().sum() > 0 for g in router)
+    assert route_loss(peft_model, batch, "split", monkeypatch) == pytest.approx(
+        float(peft_model(**batch, use_cache=False).loss.detach()), rel=1e-5)
