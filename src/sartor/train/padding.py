@@ -4,14 +4,23 @@ from typing import Any
 from ..utils.logging import get_logger
 
 
+def takes_position_ids(model_class: type) -> bool:
+    """Whether the model's forward takes position ids: one that does not (BLOOM, whose ALiBi bias comes from the
+    attention mask alone) cannot tell flattened or packed rows apart, so they would attend to each other."""
+    import inspect
+
+    try:
+        return "position_ids" in inspect.signature(model_class.forward).parameters
+    except (TypeError, ValueError):
+        return True
+
+
 def padding_free_for(model: Any, requested: bool | None) -> bool:
     """Padding-free batches need a model whose attention masks follow restarting position ids:
     transformers' own model classes do, save those whose forward takes no position ids (BLOOM's ALiBi attention
     builds its bias from the attention mask alone, so a flat row would attend across rows); code from a model
     repository may not, so it gets padded batches.
     Unset means on with CUDA and off on CPU, where building the block mask costs more than the padding."""
-    import inspect
-
     import torch
 
     from ..compat.transformers import PACKED_POSITION_ATTN, attn_implementation, is_library_model
@@ -23,7 +32,7 @@ def padding_free_for(model: Any, requested: bool | None) -> bool:
     if requested and not native:
         get_logger().warning(f"{type(base).__name__} comes from the model's own code: padded batches instead of "
                              "padding-free ones (its attention may not honour restarting position ids)")
-    if requested and native and "position_ids" not in inspect.signature(base.forward).parameters:
+    if requested and native and not takes_position_ids(type(base)):
         get_logger().warning(f"{type(base).__name__} takes no position ids: padded batches instead of padding-free "
                              "ones (its attention cannot tell the flattened rows apart)")
         return False

@@ -92,3 +92,16 @@ def test_padded_equals_padding_free_equals_packed(spec):
     if isolated:
         for name in ("flat", "packed"):
             assert losses[name] == pytest.approx(losses["padded"], rel=1e-5), (name, losses)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=str)
+def test_packing_stays_on_only_where_rows_are_told_apart(spec):
+    """--packing is decided from config.json before loading: off for a class whose forward takes no position ids."""
+    from types import SimpleNamespace
+
+    from sartor.arguments import SftArguments
+    from sartor.train.methods import SftMethod
+
+    info = SimpleNamespace(config={"architectures": [spec.model_class], "model_type": "x"})
+    args = SftMethod().adjust(SftArguments(model="tiny", packing=True), info)
+    assert args.packing == (spec.name != "bloom")
