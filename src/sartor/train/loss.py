@@ -10,7 +10,8 @@ one chunk of float32 logits is alive. Two routes:
   so no logits tensor beyond one chunk ever exists.
 
 Both return the summed loss, the trained-position mask and whether each trained token was predicted
-right; they equal the plain full-logits computation (tested)."""
+right; they equal the plain full-logits computation (tested). A MoE model that adds its router's load-balancing
+loss gets it on both routes: from the model's output, or from the router logits the decoder returns."""
 from typing import Any
 
 import torch
