@@ -45,17 +45,37 @@ def test_every_route_equals_the_models_own_loss(spec, monkeypatch):
         assert float(_route_loss(model, batch, route, monkeypatch)) == pytest.approx(own, rel=1e-5, abs=1e-6), route
 
 
+class _Wrapped(torch.nn.Module):
+    """As DDP and DeepSpeed hand the model to compute_loss (.module): the trainer cannot split off the head."""
+
+    def __init__(self, module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, *args, **kwargs):
+        return self.module(*args, **kwargs)
+
+
 @pytest.mark.parametrize("spec", [s for s in SPECS if s.moe], ids=str)
-def test_moe_training_loss_adds_the_router_loss_as_the_model_does(spec, tmp_path):
+def test_moe_training_loss_adds_the_router_loss_as_the_model_does(spec, tmp_path, monkeypatch):
+    """SartorTrainer.compute_loss on every route that applies (the model itself, a wrapper, a wrapper whose forward
+    takes no logits mask) = the model's own loss with the router's load-balancing loss."""
     model = spec.build().train()
     assert model.config.output_router_logits
     batch = padded_batch()
     own = float(model(**batch).loss.detach())
     args = TrainingArguments(output_dir=str(tmp_path), use_cpu=True, report_to=[])
     trainer = SartorTrainer(model=model, args=args, data_collator=PaddedCollator(0))
-    n = int(batch["labels"][..., 1:].ne(-100).sum())
-    ours = float(trainer.compute_loss(model, dict(batch), num_items_in_batch=torch.tensor(n)))
-    assert ours == pytest.approx(own, rel=1e-5, abs=1e-6)
+    n = torch.tensor(int(batch["labels"][..., 1:].ne(-100).sum()))
+    routes = _routes(model)
+    assert "logits_to_keep" in routes
+    for route in routes:
+        with monkeypatch.context() as m:
+            if route == "plain":
+                m.setattr(L, "accepts_logits_to_keep", lambda model: False)
+            called = model if route == "split_head" else _Wrapped(model)
+            ours = float(trainer.compute_loss(called, dict(batch), num_items_in_batch=n).detach())
+        assert ours == pytest.approx(own, rel=1e-5, abs=1e-6), route
     model.config.output_router_logits = False
     assert ours > float(model(**batch).loss.detach())  # the router loss is really in it
 
