@@ -23,3 +23,28 @@ def test_llama_architecture_families_share_the_llama_spec():
         entries = [m for t, m in MODEL_MAPPING.items() if t.startswith(prefix) and "LlamaForCausalLM" in m.architectures]
         assert entries, prefix
         assert all(m.lora_target_modules == llama.registry_targets() for m in entries), prefix
+
+
+def test_the_quirks_are_on():
+    """What each spec is there for really is in the built model: windows shorter than every row, soft-capping and
+    logit scales away from 1, tied or untied embeddings, routed experts, MLA's low-rank projections."""
+    from arch_factory import BY_NAME, rows
+
+    from sartor.compat.transformers import logits_are_head_of_hidden
+
+    shortest = min(len(r["input_ids"]) for r in rows())
+    for name in ("mistral", "mixtral", "gemma2", "gemma3", "phi3"):
+        assert BY_NAME[name].build().config.sliding_window < shortest, name
+    for name in ("gemma2", "gemma3", "cohere", "granite"):
+        assert not logits_are_head_of_hidden(BY_NAME[name].build().config), name
+    for name, tied in (("llama", False), ("llama3_2_tied", True), ("qwen2", True)):
+        m = BY_NAME[name].build()
+        assert (m.get_output_embeddings().weight is m.get_input_embeddings().weight) == tied, name
+    assert BY_NAME["llama3_2_tied"].build().config.rope_parameters["rope_type"] == "llama3"
+    for name in ("qwen3", "olmo2", "cohere", "gemma3"):
+        assert any("q_norm" in n or "q_layernorm" in n for n, _ in BY_NAME[name].build().named_modules()), name
+    for name in ("mixtral", "qwen2_moe", "qwen3_moe"):
+        assert BY_NAME[name].build().config.output_router_logits, name
+    for name, q in (("deepseek_v2", "q_proj"), ("deepseek_v3", "q_a_proj")):
+        modules = {n.rsplit(".", 1)[-1] for n, _ in BY_NAME[name].build().named_modules()}
+        assert {"kv_a_proj_with_mqa", "kv_b_proj", q, "experts", "shared_experts"} <= modules, name
