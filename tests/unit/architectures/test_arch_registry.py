@@ -20,7 +20,8 @@ def test_llama_architecture_families_share_the_llama_spec():
     """Llama 2/3/3.1/3.2, Yi and DeepSeek LLM are LlamaForCausalLM with the same default LoRA targets."""
     llama = next(s for s in SPECS if s.name == "llama")
     for prefix in ("llama2-", "llama3-", "llama3_1-", "llama3_2-", "yi-", "deepseek-"):
-        entries = [m for t, m in MODEL_MAPPING.items() if t.startswith(prefix) and "LlamaForCausalLM" in m.architectures]
+        entries = [m for t, m in MODEL_MAPPING.items()
+                   if t.startswith(prefix) and "LlamaForCausalLM" in m.architectures]
         assert entries, prefix
         assert all(m.lora_target_modules == llama.registry_targets() for m in entries), prefix
 
