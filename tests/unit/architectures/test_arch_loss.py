@@ -125,3 +125,16 @@ def test_packing_stays_on_only_where_rows_are_told_apart(spec):
     info = SimpleNamespace(config={"architectures": [spec.model_class], "model_type": "x"})
     args = SftMethod().adjust(SftArguments(model="tiny", packing=True), info)
     assert args.packing == (spec.name != "bloom")
+
+
+@pytest.mark.parametrize("spec", [s for s in SPECS if s.moe], ids=str)
+def test_moe_router_loss_is_the_same_padded_and_padding_free(spec, tmp_path):
+    """The router's load-balancing loss counts the rows' tokens alike whether padding is masked or absent."""
+    model = spec.build().train()
+    args = TrainingArguments(output_dir=str(tmp_path), use_cpu=True, report_to=[])
+    trainer = SartorTrainer(model=model, args=args, data_collator=PaddedCollator(0))
+    losses = []
+    for batch in (PaddedCollator(0)(rows()), PaddingFreeCollator()(rows())):
+        n = torch.tensor(int(batch["labels"][..., 1:].ne(-100).sum()))
+        losses.append(float(trainer.compute_loss(model, dict(batch), num_items_in_batch=n).detach()))
+    assert losses[1] == pytest.approx(losses[0], rel=1e-5)
