@@ -42,7 +42,7 @@ def test_every_route_equals_the_models_own_loss(spec, monkeypatch):
     # the decoder+head split where logits are the head's output (not soft-capped or scaled) and no router loss is asked
     assert ("split_head" in routes) == L.logits_are_head_of_hidden(model.config)
     for route in routes:
-        assert float(_route_loss(model, batch, route, monkeypatch)) == pytest.approx(own, rel=1e-5, abs=1e-6), route
+        assert float(_route_loss(model, batch, route, monkeypatch).detach()) == pytest.approx(own, rel=1e-5, abs=1e-6), route
 
 
 class _Wrapped(torch.nn.Module):
