@@ -1,7 +1,7 @@
-"""Tiny local "model repositories" for the remote-code families (Baichuan2, InternLM2, ChatGLM, Qwen v1): a
-config.json whose auto_map points at a configuration/modeling file written beside it, random safetensors weights
-and the tiny model's tokenizer. The modules carry each family's published names, so the registry's LoRA targets
-find them."""
+"""Tiny local "model repositories" for the remote-code families (Baichuan2, InternLM2, ChatGLM, Qwen v1, XVERSE,
+InternLM): a config.json whose auto_map points at a configuration/modeling file written beside it, random safetensors
+weights and the tiny model's tokenizer. The modules carry each family's published names, so the registry's LoRA
+targets find them."""
 from __future__ import annotations
 
 import json
@@ -42,12 +42,12 @@ class Attention(nn.Module):
     def __init__(self, config):
         super().__init__()
         self.heads = config.num_heads
-        self.{qkv} = nn.Linear(config.hidden_size, 3 * config.hidden_size)
+{qkv_init}
         self.{out} = nn.Linear(config.hidden_size, config.hidden_size, bias=False)
 
     def forward(self, x, mask):
         b, t, h = x.shape
-        q, k, v = self.{qkv}(x).view(b, t, 3, self.heads, h // self.heads).permute(2, 0, 3, 1, 4)
+        q, k, v = {qkv_call}.view(b, t, 3, self.heads, h // self.heads).permute(2, 0, 3, 1, 4)
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         return self.{out}(y.transpose(1, 2).reshape(b, t, h))
 
@@ -154,7 +154,7 @@ class RemoteFamily:
     model_type: str  # config.json's model_type
     arch: str  # config.json's architectures[0]
     attn: str
-    qkv: str
+    qkv: str  # the fused layer, or the separate ones joined by commas
     out: str
     mlp: str
     mlp_names: tuple[str, ...]  # (gate, up, down) or, fused, (h_to_2f, f_to_h)
@@ -163,6 +163,16 @@ class RemoteFamily:
 
     def __str__(self) -> str:
         return self.name
+
+    def _qkv(self) -> dict[str, str]:
+        """One fused query/key/value layer, or (names joined by commas) one layer each, concatenated."""
+        names = self.qkv.split(",")
+        if len(names) == 1:
+            return {"qkv_init": f"        self.{self.qkv} = nn.Linear(config.hidden_size, 3 * config.hidden_size)",
+                    "qkv_call": f"self.{self.qkv}(x)"}
+        return {"qkv_init": "\n".join(f"        self.{n} = nn.Linear(config.hidden_size, config.hidden_size, bias=False)"
+                                      for n in names),
+                "qkv_call": "torch.cat([" + ", ".join(f"self.{n}(x)" for n in names) + "], dim=-1)"}
 
     def write(self, root: Path) -> Path:
         """The repository under root/<repo_name>, random weights fixed by seed 0."""
@@ -178,7 +188,7 @@ class RemoteFamily:
         (target / "configuration_x.py").write_text(_CONFIGURATION.format(cls=cls, model_type=self.model_type,
                                                                          vocab=VOCAB))
         (target / "modeling_x.py").write_text(_MODELING.format(
-            cls=cls, arch=self.arch, attn=self.attn, qkv=self.qkv, out=self.out, mlp=self.mlp,
+            cls=cls, arch=self.arch, attn=self.attn, out=self.out, mlp=self.mlp, **self._qkv(),
             mlp_init=init.format(*self.mlp_names), mlp_forward=fwd.format(*self.mlp_names)))
         auto_map = {"AutoConfig": f"configuration_x.{cls}Config", "AutoModelForCausalLM": f"modeling_x.{self.arch}"}
         config = {"model_type": self.model_type, "architectures": [self.arch], "auto_map": auto_map,
@@ -213,4 +223,10 @@ FAMILIES = [
                  ("query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h")),
     RemoteFamily("qwen", "Qwen-7B-Chat", "qwen", "QWenLMHeadModel", "attn", "c_attn", "c_proj", "mlp",
                  ("w1", "w2", "c_proj"), "qwen-7b-chat", ("c_attn", "c_proj", "w1", "w2")),
+    RemoteFamily("xverse", "XVERSE-7B-Chat", "xverse", "XverseForCausalLM", "self_attn", "q_proj,k_proj,v_proj",
+                 "o_proj", "mlp", ("gate_proj", "up_proj", "down_proj"), "xverse-7b-chat",
+                 ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")),
+    RemoteFamily("internlm", "internlm-chat-7b", "internlm", "InternLMForCausalLM", "self_attn",
+                 "q_proj,k_proj,v_proj", "o_proj", "mlp", ("gate_proj", "up_proj", "down_proj"), "internlm-7b-chat",
+                 ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")),
 ]

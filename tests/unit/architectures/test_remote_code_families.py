@@ -1,4 +1,4 @@
-"""Remote-code families (Baichuan2, InternLM2, ChatGLM3, Qwen v1) from a local repository whose config.json maps
+"""Remote-code families (Baichuan2, InternLM2, ChatGLM3, Qwen v1, XVERSE, InternLM) from a local repository whose config.json maps
 its classes to the repository's own code: refused without --trust_remote_code, loaded and detected as the family
 with it, and LoRA with the registry's default targets adapts exactly the family's published module names and
 trains."""
@@ -48,6 +48,8 @@ def test_without_trust_remote_code_the_load_is_refused_plainly(family_repo):
     assert e.value.__cause__ is None
     assert e.traceback[-1].path.name == "loader.py"  # raised by Sartor before any repository code ran
     assert "modeling_x" not in "".join(str(entry.path) for entry in e.traceback)
+    with pytest.raises(SartorError, match=r"pass --trust_remote_code true"):  # the tokenizer alone too
+        get_model_tokenizer(model=str(repo), load_model=False)
 
 
 def test_with_trust_remote_code_it_loads_as_the_family(family_repo):
