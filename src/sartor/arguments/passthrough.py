@@ -5,6 +5,7 @@ Each value is converted by the installed TrainingArguments' field type (`--bf16 
 flag is given, so a plain command line parses without loading transformers."""
 import dataclasses
 import functools
+import types
 import typing
 from typing import Any
 
@@ -29,7 +30,7 @@ def _plain(tp: Any) -> Any:
     import enum
 
     origin = typing.get_origin(tp)
-    if origin in (typing.Union, __import__("types").UnionType):
+    if origin in (typing.Union, types.UnionType):
         members = tuple(str if isinstance(m, type) and issubclass(m, enum.Enum) else m for m in typing.get_args(tp))
         members = tuple(dict.fromkeys(members))
         return typing.Union[members] if len(members) > 1 else members[0]

@@ -66,8 +66,7 @@ class PtEngine:
     """Generation with a transformers model and a template; safe to call from many threads at once."""
 
     def __init__(self, model: Any, tokenizer: Any, template: Any, max_batch_size: int = 16,
-                 max_model_len: Optional[int] = None, gather_ms: float = 2.0,
-                 autocast_dtype: Optional[torch.dtype] = None) -> None:
+                 max_model_len: Optional[int] = None, gather_ms: float = 2.0) -> None:
         self.tokenizer = tokenizer
         self.template = template
         self.max_batch_size = max_batch_size
@@ -76,7 +75,7 @@ class PtEngine:
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         self.scheduler = BatchScheduler(lambda: self.model, tokenizer, pad_token_id=pad if pad is not None else 0,
                                         activate_adapter=self.adapters.activate, max_batch_size=max_batch_size,
-                                        gather_ms=gather_ms, autocast_dtype=autocast_dtype)
+                                        gather_ms=gather_ms)
         self.eos_token_ids = self._eos_ids()
         self._special = set(tokenizer.all_special_tokens) | set(getattr(tokenizer, "added_tokens_encoder", {}) or {})
         template_stops = list(getattr(template, "stop_words", []) or [])

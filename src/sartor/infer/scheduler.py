@@ -106,10 +106,8 @@ class BatchScheduler:
 
     def __init__(self, get_model: Callable[[], Any], tokenizer: Any, pad_token_id: int,
                  activate_adapter: Callable[[Optional[str]], ContextManager] = lambda name: nullcontext(),
-                 max_batch_size: int = 16, gather_ms: float = 2.0, max_prefill_tokens: int = 16384,
-                 autocast_dtype: Optional[torch.dtype] = None) -> None:
+                 max_batch_size: int = 16, gather_ms: float = 2.0, max_prefill_tokens: int = 16384) -> None:
         self.get_model = get_model
-        self.autocast_dtype = autocast_dtype  # a model in training holds float32 master weights beside 16-bit ones
         self.tokenizer = tokenizer
         self.pad_token_id = pad_token_id
         self.activate_adapter = activate_adapter
@@ -154,15 +152,10 @@ class BatchScheduler:
             self._thread.join(timeout)
 
     # -- the worker -------------------------------------------------------------------------------------
-    def _autocast(self) -> ContextManager:
-        if self.autocast_dtype is None:
-            return nullcontext()
-        return torch.autocast(next(self.get_model().parameters()).device.type, dtype=self.autocast_dtype)
-
     def _run(self) -> None:
         running: list[_Sequence] = []
         cache, mask, adapter, editable = None, None, None, True
-        with torch.inference_mode(), self._autocast():
+        with torch.inference_mode():
             while True:
                 with self._cv:
                     while not self._closed and not running and not self._waiting:

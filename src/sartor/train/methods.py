@@ -18,17 +18,6 @@ from ..utils.logging import get_logger
 from .recipe import Method, TrainerParts
 
 
-def _library_class_takes_position_ids(info: Any) -> bool:
-    """Whether the transformers class config.json names takes position ids (unknown classes: assumed to)."""
-    import transformers
-
-    from .padding import takes_position_ids
-
-    names = (getattr(info, "config", None) or {}).get("architectures") or []
-    cls = getattr(transformers, names[0], None) if names else None
-    return cls is None or takes_position_ids(cls)
-
-
 class SftMethod(Method[SftArguments]):
     """Supervised fine-tuning and continued pre-training (pt: the generation template, loss on every token)."""
 
@@ -39,15 +28,11 @@ class SftMethod(Method[SftArguments]):
             raise SartorError("--packing true needs the data encoded up front: drop --lazy_tokenize")
 
     def adjust(self, args: SftArguments, info: Any) -> SftArguments:
-        from ..model.loader import runs_repository_code
+        from .padding import why_rows_would_mix
 
-        if args.packing and runs_repository_code(info, args.trust_remote_code):
-            get_logger().warning(f"{args.model} runs its repository's code, whose attention may not honour restarting "
-                                 "position ids: --packing is off (packed rows would attend to each other)")
-            return dataclasses.replace(args, packing=False)
-        if args.packing and not _library_class_takes_position_ids(info):
-            get_logger().warning(f"{args.model} takes no position ids (its attention cannot tell packed rows apart): "
-                                 "--packing is off (packed rows would attend to each other)")
+        why = why_rows_would_mix(info, args.trust_remote_code) if args.packing else None
+        if why:
+            get_logger().warning(f"{args.model} {why}: --packing is off (packed rows would attend to each other)")
             return dataclasses.replace(args, packing=False)
         return args
 

@@ -15,6 +15,23 @@ def takes_position_ids(model_class: type) -> bool:
         return True
 
 
+def why_rows_would_mix(info: Any, trust_remote_code: bool) -> str | None:
+    """Before loading (from config.json): why rows sharing one sequence would attend to each other, or None. The
+    model runs its repository's code (its attention may not honour restarting position ids), or its transformers
+    class takes no position ids."""
+    import transformers
+
+    from ..model.loader import runs_repository_code
+
+    if runs_repository_code(info, trust_remote_code):
+        return "runs its repository's code, whose attention may not honour restarting position ids"
+    names = (getattr(info, "config", None) or {}).get("architectures") or []
+    cls = getattr(transformers, names[0], None) if names else None
+    if cls is not None and not takes_position_ids(cls):
+        return "takes no position ids (its attention cannot tell the rows apart)"
+    return None
+
+
 def padding_free_for(model: Any, requested: bool | None) -> bool:
     """Padding-free batches need a model whose attention masks follow restarting position ids:
     transformers' own model classes do, save those whose forward takes no position ids (BLOOM's ALiBi attention
