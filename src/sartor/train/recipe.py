@@ -57,15 +57,14 @@ class Method(Generic[Args]):
 
     def model(self, args: Args, info: Any, tokenizer: Any, model_kwargs: dict) -> Any:
         """The model with its tuner applied."""
+        import transformers
+
         from ..model.loader import get_model_tokenizer
         from ..tuners.prepare import prepare_model
-
         from .loss import set_router_aux_loss
 
         model, _ = get_model_tokenizer(**model_kwargs, info=info)
         set_router_aux_loss(model, args.router_aux_loss_coef)
-        import transformers
-
         transformers.set_seed(args.seed)  # again: under ZeRO-3 rank 0 alone initialises weights missing from the files
         return prepare_model(model, args)
 

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 import torch
 from transformers import TrainingArguments
 
+from ..arguments.passthrough import PRECISION_FLAGS, coerce_training_args
+from ..arguments.secrets import SECRET_KEYS
 from ..compat import relied_on
 from ..compat.transformers import init_fields, rename_training_args
 from ..utils.errors import SartorError
@@ -80,11 +82,7 @@ def build_training_args(args: SftArguments, run_dir: str, has_eval: bool, torch_
         kwargs["train_sampling_strategy"] = "group_by_length"
     elif not args.train_dataloader_shuffle:
         kwargs["train_sampling_strategy"] = "sequential"
-    from ..arguments.passthrough import PRECISION_FLAGS, coerce_training_args
-
     passed = coerce_training_args(args.training_args or {})  # the Python API's dict is typed like flags
-    from ..arguments.secrets import SECRET_KEYS
-
     for key in SECRET_KEYS & set(passed):  # the Trainer pickles its arguments into every checkpoint
         passed.pop(key)
         get_logger().warning(f"training_args {key} is not passed on (it would be saved in every checkpoint): "
