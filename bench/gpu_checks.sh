@@ -38,7 +38,8 @@ step() {  # step NAME SECONDS COMMAND...: run with a limit, log to $OUT/NAME.log
 }
 
 step gpu_tests 120 python3 -m pytest -q -m gpu -p no:cacheprovider --timeout 120 \
-  tests/unit/train/test_activation_offload.py tests/integration/test_export_quant.py tests/integration/test_distributed.py
+  tests/unit/train/test_activation_offload.py tests/unit/compat/test_accelerate.py tests/integration/test_export_quant.py \
+  tests/integration/test_distributed.py
 step adapter_casts 45 python3 bench/adapter_casts.py --hidden 1536 --inter 8960 --layers 28 --tokens 2400 \
   --out "$OUT/adapter_casts.json"
 step throughput_1.5b_lora 130 python3 bench/train_throughput.py --size 1.5b --train lora --out "$OUT/throughput.jsonl"
